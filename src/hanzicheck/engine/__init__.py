@@ -1,0 +1,1 @@
+"""Training, export, calibration and evaluation (the jobs behind the CLI verbs)."""

@@ -1,0 +1,1 @@
+"""Keras model definitions (training side only; inference never imports this)."""

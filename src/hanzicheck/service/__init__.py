@@ -1,0 +1,1 @@
+"""HTTP service and the web practice page."""
