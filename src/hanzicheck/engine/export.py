@@ -1,0 +1,112 @@
+"""Turn a trained Keras model into an artifacts folder: model.keras, model.onnx, templates.npz, metadata.json.
+
+The folder layout is the contract between training and inference (docs/ARCHITECTURE.md). ``export_seed_names``
+writes the spec's file names so its quick-start snippet runs unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import onnx
+
+from .. import __version__
+from ..data.charset import classes, hsk1_chars
+from ..models import embedding_model
+from .onnx_convert import keras_to_onnx
+
+PREPROCESS_VERSION = 1
+CONFIDENCE_THRESHOLD = 0.3  # the spec's classify threshold
+DEFAULT_SIMILARITY_THRESHOLD = 0.65  # the spec's code default; `hanzicheck calibrate` replaces it per character
+PARITY_TOLERANCE = 1e-4
+SEED_MODEL_NAME = "chinese_hsk1_model_v5.keras"
+SEED_TEMPLATES_NAME = "templates_v5.npz"
+
+
+def l2_normalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return x / (np.linalg.norm(x, axis=axis, keepdims=True) + 1e-8)
+
+
+def compute_templates(embed: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,
+                      batch_size: int = 256) -> np.ndarray:
+    """One template per HSK1 class: the L2-normalised mean of the L2-normalised embeddings of its images.
+
+    ``images`` float32 [N, 40, 40] or [N, 40, 40, 1]; ``labels`` class indices; every one of the 178 classes
+    needs at least one image. Returns float32 [178, dim].
+    """
+    images = images.reshape(len(images), images.shape[1], images.shape[2], 1)
+    embs = np.concatenate([l2_normalize(embed(images[i:i + batch_size])) for i in range(0, len(images), batch_size)])
+    n = len(hsk1_chars())
+    missing = sorted(set(range(n)) - set(np.unique(labels).tolist()))
+    if missing:
+        raise ValueError(f"no template images for classes {missing[:10]} …")
+    sums = np.zeros((n, embs.shape[1]), np.float64)
+    mask = labels < n
+    np.add.at(sums, labels[mask], embs[mask])
+    return l2_normalize(sums).astype(np.float32)
+
+
+def save_uncompiled(model: keras.Model, path: Path) -> None:
+    """Save without optimizer or compile state, so the file loads under any backend and in ``tf.keras``."""
+    clean = keras.Model.from_config(model.get_config())
+    clean.set_weights(model.get_weights())
+    clean.save(path)
+
+
+def check_parity(model: keras.Model, onnx_path: Path, images: np.ndarray) -> float:
+    """Largest absolute difference between Keras and ONNX Runtime outputs (probs and embedding)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    probs, emb = session.run(["probs", "embedding"], {"image": images})
+    k_probs = model.predict(images, verbose=0)
+    k_emb = embedding_model(model).predict(images, verbose=0)
+    return float(max(np.abs(probs - k_probs).max(), np.abs(emb - k_emb).max()))
+
+
+def write_artifacts(model: keras.Model, out_dir: str | Path, templates: np.ndarray, metadata: dict | None = None,
+                    parity_images: np.ndarray | None = None) -> Path:
+    """Write the artifacts folder; refuses to finish if ONNX and Keras disagree by more than 1e-4."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_uncompiled(model, out / "model.keras")
+    onnx.save(keras_to_onnx(model), out / "model.onnx")
+    if parity_images is None:
+        parity_images = np.random.default_rng(0).random((8, 40, 40, 1), dtype=np.float32)
+    diff = check_parity(model, out / "model.onnx", parity_images.reshape(-1, 40, 40, 1).astype(np.float32))
+    if diff > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX export differs from Keras by {diff:.2e} (> {PARITY_TOLERANCE}); not writing it")
+    np.savez(out / "templates.npz", chars=np.array(hsk1_chars()), embeddings=templates.astype(np.float32))
+    meta = {
+        "classes": list(classes()),
+        "image_size": 40,
+        "embedding_dim": int(templates.shape[1]),
+        "preprocess_version": PREPROCESS_VERSION,
+        "confidence_threshold": CONFIDENCE_THRESHOLD,
+        "similarity_threshold": DEFAULT_SIMILARITY_THRESHOLD,
+        "hanzicheck_version": __version__,
+        "onnx_parity_max_abs_diff": diff,
+        **(metadata or {}),
+    }
+    (out / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return out
+
+
+def export_seed_names(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Copy a run's model.keras and templates.npz to the spec's names (chinese_hsk1_model_v5.keras, templates_v5.npz)."""
+    run, out = Path(run_dir), Path(out_dir)
+    sources = {SEED_MODEL_NAME: run / "model.keras", SEED_TEMPLATES_NAME: run / "templates.npz"}
+    for src in sources.values():
+        if not src.is_file():
+            raise FileNotFoundError(f"{src} is missing: is {run} a training run or artifacts folder?")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, src in sources.items():
+        shutil.copyfile(src, out / name)
+        written.append(out / name)
+    return written
