@@ -1,7 +1,100 @@
-"""CLI verbs: train_cmds (filled in by its area)."""
+"""CLI verbs: ``train`` (a training run folder) and ``export`` (the spec's file names, the bundled model)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
 
-def register(app) -> None:
-    """Add this module's verbs to the app."""
+import typer
+
+BUNDLE_FILES = ("model.onnx", "templates.npz", "metadata.json")
+
+
+def _fail(message: str) -> None:
+    print(f"hanzicheck: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def train(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (created).")] = Path("runs/train"),
+    model: Annotated[str, typer.Option(help="Model preset: resnet, resnet-tiny, resnet-wide.")] = "resnet",
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 40,
+    steps: Annotated[int, typer.Option(help="Batches per epoch (every batch freshly synthesised).")] = 300,
+    batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 128,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW, warm-up then cosine decay).")] = 3e-3,
+    gnt: Annotated[list[Path], typer.Option(help="CASIA-HWDB .gnt file/folder/zip to mix in.")] = [],
+    pot: Annotated[list[Path], typer.Option(help="CASIA-OLHWDB .pot file/folder to mix in.")] = [],
+    emnist: Annotated[list[Path], typer.Option(help="EMNIST folder or images file (trains Unknown).")] = [],
+    data: Annotated[list[Path], typer.Option(help="Any other labelled source (npz, folder with labels.csv).")] = [],
+    file_fraction: Annotated[float, typer.Option(help="Share of each batch drawn from file sources.")] = 0.5,
+    dev: Annotated[list[Path], typer.Option(help="Real handwriting evaluated each epoch; picks the best.")] = [],
+    fonts: Annotated[bool, typer.Option(help="Also render system CJK fonts, if any are installed.")] = False,
+    chars: Annotated[str, typer.Option(help="Train on these characters only (quick experiments).")] = "",
+    max_minutes: Annotated[float, typer.Option(help="Stop after this many minutes (0 = no limit).")] = 0.0,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 8,
+    workers: Annotated[int, typer.Option(help="Processes rendering training batches.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/last.keras.")] = False,
+    config: Annotated[Path | None, typer.Option(help="JSON file of TrainConfig fields (flags override).")] = None,
+) -> None:
+    """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png."""
+    from ..engine.train import TrainConfig
+    from ..engine.train import train as run_training
+
+    base = json.loads(config.read_text()) if config else {}
+    for path in [*gnt, *pot, *emnist, *data, *dev]:
+        if not path.exists():
+            _fail(f"{path} does not exist")
+    flags = {
+        "model": model, "epochs": epochs, "steps_per_epoch": steps, "batch_size": batch_size,
+        "learning_rate": lr, "files": tuple(str(p) for p in [*gnt, *pot, *emnist, *data]),
+        "file_fraction": file_fraction, "dev": tuple(str(p) for p in dev), "chars": chars,
+        "max_minutes": max_minutes, "patience": patience, "workers": workers, "seed": seed,
+    }
+    if fonts:
+        flags["synth"] = {**base.get("synth", {}), "fonts": True}
+    try:
+        cfg = TrainConfig.from_dict({**base, **flags})
+    except (ValueError, TypeError) as e:
+        _fail(str(e))
+    metrics = run_training(cfg, out, resume=resume)
+    typer.echo(json.dumps({"run": str(out), **{k: metrics[k] for k in ("params", "mflops", "epochs_run")},
+                           "dev": metrics.get("dev")}, ensure_ascii=False))
+
+
+def export(
+    run: Annotated[Path, typer.Argument(help="A training run (or artifacts) folder.")],
+    seed_names: Annotated[Path | None, typer.Option(help="Write the spec's chinese_hsk1_model_v5.keras and "
+                                                         "templates_v5.npz into this folder.")] = None,
+    bundle: Annotated[Path | None, typer.Option(help="Copy model.onnx, templates.npz, metadata.json here "
+                                                     "(e.g. src/hanzicheck/assets/model).")] = None,
+) -> None:
+    """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files."""
+    from ..engine.export import export_seed_names
+
+    if seed_names is None and bundle is None:
+        _fail("nothing to do: give --seed-names OUT and/or --bundle DIR")
+    if not run.is_dir():
+        _fail(f"{run} is not a folder")
+    if seed_names is not None:
+        try:
+            for path in export_seed_names(run, seed_names):
+                typer.echo(str(path))
+        except FileNotFoundError as e:
+            _fail(str(e))
+    if bundle is not None:
+        missing = [f for f in BUNDLE_FILES if not (run / f).is_file()]
+        if missing:
+            _fail(f"{run} lacks {', '.join(missing)}")
+        bundle.mkdir(parents=True, exist_ok=True)
+        for name in BUNDLE_FILES:
+            shutil.copyfile(run / name, bundle / name)
+            typer.echo(str(bundle / name))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(export)

@@ -1,0 +1,118 @@
+"""Keras callbacks for training runs: real-handwriting evaluation, a rich progress bar, a time budget, plots."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..data.charset import NUM_CHARS, UNKNOWN_INDEX
+from ..data.dataset import LabeledArrays
+
+CONFIDENCE_THRESHOLD = 0.3
+
+
+class DevEval(keras.callbacks.Callback):
+    """After each epoch: accuracy on real HSK1 handwriting, rejection of real Unknown, and their blend.
+
+    ``dev_score`` = 0.7 × HSK1 accuracy + 0.3 × Unknown rejection (the checkpoint selector). A prediction
+    counts as Unknown when the Unknown class wins or the top confidence is below the spec's 0.3.
+    """
+
+    def __init__(self, dev: LabeledArrays, batch_size: int = 512) -> None:
+        super().__init__()
+        self.dev, self.batch_size = dev, batch_size
+
+    @staticmethod
+    def evaluate(model: keras.Model, dev: LabeledArrays, batch_size: int = 512) -> dict[str, float]:
+        probs = model.predict(dev.x[..., None], batch_size=batch_size, verbose=0)
+        pred = probs.argmax(axis=1)
+        pred[probs.max(axis=1) < CONFIDENCE_THRESHOLD] = UNKNOWN_INDEX
+        chinese, unknown = dev.y < NUM_CHARS, dev.y == UNKNOWN_INDEX
+        acc = float((pred[chinese] == dev.y[chinese]).mean()) if chinese.any() else 0.0
+        top1 = float((probs[chinese].argmax(axis=1) == dev.y[chinese]).mean()) if chinese.any() else 0.0
+        reject = float((pred[unknown] == UNKNOWN_INDEX).mean()) if unknown.any() else 0.0
+        return {"dev_acc": acc, "dev_top1": top1, "dev_reject": reject, "dev_score": 0.7 * acc + 0.3 * reject}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs.update(self.evaluate(self.model, self.dev, self.batch_size))
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop at the end of the epoch once ``minutes`` have passed (0 = never)."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.minutes, self.start = minutes, time.time()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.minutes and time.time() - self.start > self.minutes * 60:
+            self.model.stop_training = True
+
+
+class RichProgress(keras.callbacks.Callback):
+    """One progress bar over all steps, with the latest loss and the epoch's validation figures."""
+
+    def __init__(self, epochs: int, steps_per_epoch: int, initial_epoch: int = 0) -> None:
+        super().__init__()
+        self.epochs, self.steps, self.initial = epochs, steps_per_epoch, initial_epoch
+        self.progress = self.task = None
+        self.summary = ""
+
+    def on_train_begin(self, logs=None) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.description}"))
+        self.progress.start()
+        self.task = self.progress.add_task("", total=self.epochs * self.steps, completed=self.initial * self.steps)
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        loss = (logs or {}).get("loss", float("nan"))
+        self.progress.update(self.task, advance=1, description=f"loss {loss:.3f} {self.summary}")
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        logs = logs or {}
+        keys = ("val_accuracy", "dev_acc", "dev_reject")
+        self.summary = " ".join(f"{k} {logs[k]:.3f}" for k in keys if k in logs)
+        self.progress.console.print(f"epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', 0):.3f} {self.summary}")
+
+    def on_train_end(self, logs=None) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def plot_history(history_csv: Path, out_png: Path) -> list[dict[str, str]]:
+    """Training curves (loss; accuracy on synthetic validation and on real dev data) → PNG. Returns the rows."""
+    if not history_csv.is_file():
+        return []
+    with open(history_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return rows
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = np.arange(1, len(rows) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in ("loss", "val_loss"):
+        if key in rows[0]:
+            ax_loss.plot(epochs, [float(r[key]) for r in rows], label=key)
+    for key in ("accuracy", "val_accuracy", "dev_acc", "dev_reject"):
+        if key in rows[0]:
+            ax_acc.plot(epochs, [float(r[key]) for r in rows], label=key)
+    ax_loss.set(xlabel="epoch", title="loss")
+    ax_acc.set(xlabel="epoch", title="accuracy (val = synthetic, dev = real handwriting)", ylim=(0, 1.01))
+    for ax in (ax_loss, ax_acc):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return rows
