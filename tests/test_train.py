@@ -1,0 +1,96 @@
+"""A training run leaves a complete, self-describing run folder, and resumes where it stopped."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+
+
+def test_run_folder_has_every_artifact(tiny_run):
+    for name in ("model.keras", "model.onnx", "templates.npz", "metadata.json", "config.json",
+                 "history.csv", "curves.png", "metrics.json", "best.keras", "last.keras"):
+        assert (tiny_run / name).is_file(), name
+
+
+def test_templates_are_178_unit_vectors_in_charset_order(tiny_run):
+    from hanzicheck.data.charset import hsk1_chars
+
+    tpl = np.load(tiny_run / "templates.npz")
+    assert tpl["chars"].tolist() == list(hsk1_chars())
+    assert tpl["embeddings"].shape == (178, 512) and tpl["embeddings"].dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(tpl["embeddings"], axis=1), 1.0, atol=1e-5)
+
+
+def test_metadata_records_onnx_parity_and_classes(tiny_run):
+    meta = json.loads((tiny_run / "metadata.json").read_text())
+    assert meta["onnx_parity_max_abs_diff"] <= 1e-4
+    assert len(meta["classes"]) == 179 and meta["classes"][-1] == "Unknown"
+    assert meta["confidence_threshold"] == 0.3
+
+
+def test_history_has_one_row_per_epoch(tiny_run):
+    with open(tiny_run / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == json.loads((tiny_run / "metrics.json").read_text())["epochs_run"]
+    assert {"loss", "accuracy", "val_accuracy"} <= set(rows[0])
+
+
+def test_tiny_model_learns_its_characters(tiny_run):
+    """Fresh synthetic samples of the 10 training characters are mostly recognised (the pipeline learns)."""
+    import onnxruntime as ort
+    from hanzicheck.data.synth import synth_batch
+
+    from conftest import TINY_CHARS
+    from hanzicheck.data.charset import class_index
+
+    ids = np.array([class_index(c) for c in TINY_CHARS] * 5, np.int32)
+    x = synth_batch(ids, seed=999)[..., None].astype(np.float32)
+    session = ort.InferenceSession(str(tiny_run / "model.onnx"), providers=["CPUExecutionProvider"])
+    (probs,) = session.run(["probs"], {"image": x})
+    assert (probs.argmax(1) == ids).mean() >= 0.6
+
+
+def test_resume_continues_from_the_last_epoch(tiny_run, tmp_path):
+    import shutil
+
+    from hanzicheck.engine.train import TrainConfig, train
+
+    run = tmp_path / "resumed"
+    shutil.copytree(tiny_run, run)
+    config = TrainConfig.from_dict({**json.loads((run / "config.json").read_text()), "epochs": 4})
+    train(config, run, resume=True, progress=False)
+    with open(run / "history.csv") as f:
+        epochs = [int(r["epoch"]) for r in csv.DictReader(f)]
+    assert epochs == [0, 1, 2, 3]
+
+
+def test_config_rejects_unknown_keys_with_a_hint():
+    from hanzicheck.engine.train import TrainConfig
+
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig.from_dict({"epoch": 3})
+
+
+def test_brightness_check_fails_loudly_on_a_shortcut():
+    from hanzicheck.data.dataset import BrightnessShortcutError, check_brightness
+
+    x = np.ones((20, 40, 40), np.float32)
+    x[:10, 10:30, 10:30] = 0.0  # Chinese: lots of ink
+    x[10:, 18:22, 18:22] = 0.0  # Unknown: a dot
+    y = np.array([0] * 10 + [178] * 10)
+    with pytest.raises(BrightnessShortcutError, match="brightness ratio"):
+        check_brightness(x, y)
+
+
+def test_writer_split_never_shares_a_writer():
+    from hanzicheck.data.dataset import writer_split
+
+    writers = np.repeat(np.arange(20).astype(str), 5)
+    train_mask, val_mask = writer_split(writers, 0.25, seed=1)
+    assert not set(writers[train_mask]) & set(writers[val_mask])
+    assert val_mask.sum() == 25
