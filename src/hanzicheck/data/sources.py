@@ -1,0 +1,174 @@
+"""One entry point for every labelled data source: detect its format, stream its samples, summarise it.
+
+Formats: CASIA-HWDB ``gnt`` and CASIA-OLHWDB ``pot`` (a file, a folder of them or a ``.zip`` archive), ``emnist``
+(gzip IDX + mapping), ``npz`` (``images``, ``labels``, optional ``writers``), ``folder`` (images + ``labels.csv``)
+and ``strokes`` (the hanzi-writer-data reference strokes, rendered; source name ``strokes`` or the tarball).
+Training, evaluation and the ``data`` verbs all go through :func:`iter_samples`.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO
+
+from .sample import Sample
+
+FORMATS = ("gnt", "pot", "emnist", "npz", "folder", "strokes")
+STROKES_SOURCE = "strokes"
+
+
+class DataFormatError(ValueError):
+    """A file is not in the format it claims, or is corrupt; the message names the file and the offset."""
+
+
+def writer_from_name(name: str) -> str:
+    """CASIA names files by writer: ``1001-c.gnt`` → ``1001``, ``001.pot`` → ``001``."""
+    return Path(name).stem.split("-")[0]
+
+
+def iter_members(path: str | os.PathLike, suffix: str) -> Iterator[tuple[str, BinaryIO]]:
+    """(name, open binary stream) of every ``*suffix`` file: the file itself, a folder's files (recursive,
+    sorted) or a ``.zip`` archive's members (read in place, never extracted)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
+        if not files:
+            raise DataFormatError(f"{path}: no {suffix} files in this folder")
+        for file in files:
+            with file.open("rb") as f:
+                yield str(file), f
+    elif path.suffix.lower() == ".zip":
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as e:
+            raise DataFormatError(f"{path}: not a readable zip archive ({e})") from e
+        with archive:
+            names = sorted(n for n in archive.namelist() if n.lower().endswith(suffix))
+            if not names:
+                raise DataFormatError(f"{path}: the archive holds no {suffix} files")
+            for name in names:
+                with archive.open(name) as f:
+                    yield f"{path}:{name}", f
+    elif path.is_file():
+        with path.open("rb") as f:
+            yield str(path), f
+    else:
+        raise FileNotFoundError(f"{path} does not exist")
+
+
+def _zip_format(path: Path) -> str | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n.lower() for n in archive.namelist()]
+    except zipfile.BadZipFile as e:
+        raise DataFormatError(f"{path}: not a readable zip archive ({e})") from e
+    for fmt in ("gnt", "pot"):
+        if any(n.endswith(f".{fmt}") for n in names):
+            return fmt
+    return None
+
+
+def _folder_format(path: Path) -> str | None:
+    if (path / "labels.csv").is_file():
+        return "folder"
+    for fmt in ("gnt", "pot"):
+        if next(path.rglob(f"*.{fmt}"), None) is not None:
+            return fmt
+    if next(path.glob("*-images-idx3-ubyte*"), None) is not None:
+        return "emnist"
+    return None
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format of a source (one of :data:`FORMATS`); DataFormatError listing them when none fits."""
+    if str(path) == STROKES_SOURCE and not Path(path).exists():
+        return "strokes"
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    name = path.name.lower()
+    fmt: str | None = None
+    if path.is_dir():
+        fmt = _folder_format(path)
+    elif name.endswith((".gnt", ".pot", ".npz")):
+        fmt = name[-3:]
+    elif "-images-idx3-ubyte" in name:
+        fmt = "emnist"
+    elif name == "labels.csv":
+        fmt = "folder"
+    elif name.endswith(".zip"):
+        fmt = _zip_format(path)
+    elif name.startswith("hanzi-writer-data") and name.endswith((".tgz", ".tar.gz")):
+        fmt = "strokes"
+    if fmt is None:
+        raise DataFormatError(
+            f"{path}: unknown data format; supported: .gnt (CASIA-HWDB), .pot (CASIA-OLHWDB), a folder or .zip of "
+            "them, EMNIST *-images-idx3-ubyte.gz (or its folder), .npz with images+labels, a folder with "
+            "labels.csv (file,label), or 'strokes' (hanzi-writer-data)")
+    return fmt
+
+
+def _iter_strokes(path: str | os.PathLike, size: int = 64) -> Iterator[Sample]:
+    """The reference characters of the stroke data, their medians rendered as plain ink."""
+    from .render import render_strokes
+    from .strokes import StrokeDB
+
+    db = StrokeDB.open(None if str(path) == STROKES_SOURCE else path)
+    for char in db.chars():
+        medians = list(db.get(char).medians)
+        yield Sample(render_strokes(medians, size), char, "hanzi-writer-data", medians)
+
+
+def _readers() -> dict[str, Callable[..., Iterator[Sample]]]:
+    from . import emnist, folder, gnt, pot
+
+    return {"gnt": gnt.read_gnt, "pot": pot.read_pot, "emnist": emnist.read_emnist, "npz": folder.read_npz,
+            "folder": folder.read_folder, "strokes": _iter_strokes}
+
+
+def iter_samples(path: str | os.PathLike, format: str | None = None, limit: int | None = None) -> Iterator[Sample]:
+    """Stream the samples of any source (format detected unless given), at most ``limit`` of them."""
+    fmt = format or detect_format(path)
+    readers = _readers()
+    if fmt not in readers:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    samples = readers[fmt](path)
+    return samples if limit is None else islice(samples, limit)
+
+
+def _iter_labels(path: str | os.PathLike, fmt: str) -> Iterator[tuple[str, str]]:
+    """(label, writer) of every sample, without decoding or rendering images where the format allows."""
+    from . import emnist, folder, gnt, pot
+
+    if fmt == "strokes":
+        from .strokes import StrokeDB
+
+        db = StrokeDB.open(None if str(path) == STROKES_SOURCE else path)
+        return ((c, "hanzi-writer-data") for c in db.chars())
+    labelers = {"gnt": gnt.iter_labels, "pot": pot.iter_labels, "emnist": emnist.iter_labels,
+                "npz": folder.npz_labels, "folder": folder.folder_labels}
+    return labelers[fmt](path)
+
+
+def summarize(path: str | os.PathLike, format: str | None = None,
+              on_progress: Callable[[int], None] | None = None) -> dict:
+    """``format``, ``samples``, ``classes``, ``writers`` and per-class ``counts`` (most frequent first).
+
+    ``on_progress(n)`` is called every 1,000 samples with the number read so far."""
+    fmt = format or detect_format(path)
+    counts: Counter[str] = Counter()
+    writers: set[str] = set()
+    n = 0
+    for n, (label, writer) in enumerate(_iter_labels(path, fmt), 1):
+        counts[label] += 1
+        writers.add(writer)
+        if on_progress is not None and n % 1000 == 0:
+            on_progress(n)
+    writers.discard("")
+    return {"format": fmt, "samples": n, "classes": len(counts), "writers": len(writers),
+            "counts": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))}
