@@ -27,6 +27,7 @@ __all__ = ["NEGATIVE_KINDS", "SynthConfig", "Synthesizer", "synth_batch"]
 
 NEGATIVE_KINDS = ("missing_stroke", "extra_stroke", "wrong_char", "lookalike")
 _MATCHER_VERSION = 1
+_UNKNOWN_MARGIN = 0.2  # stroke-set distance under which an Unknown sample could pass for an HSK1 character
 
 
 class Synthesizer:
@@ -42,7 +43,7 @@ class Synthesizer:
         self._lock = threading.Lock()
         self._matcher: StrokeMatcher | None = None
         self._hsk1_matcher: StrokeMatcher | None = None
-        self._others: list[str] | None = None
+        self._others: tuple[list[str], list[str]] | None = None
         self._hsk1 = [c for c in hsk1_chars() if c in self.db]
 
     # -- characters ------------------------------------------------------------------------------------------
@@ -149,14 +150,19 @@ class Synthesizer:
         return self._write(lines, comps, rng), {"kind": "extra_stroke", "char": char, "from": donor, "stroke": j}
 
     # -- Unknown ---------------------------------------------------------------------------------------------
-    def _other_chars(self) -> list[str]:
+    def _other_chars(self) -> tuple[list[str], list[str]]:
+        """Non-HSK1 characters that do not look like an HSK1 one (囗 is 口, 曰 is 日 in handwriting): all of
+        them, and those with at most 8 strokes (simple characters are the likelier confusions)."""
         if self._others is None:
+            matcher = self.matcher()
+            lookalike = {m for c in self._hsk1 for m in matcher.matches(self.prepared(c).lines, _UNKNOWN_MARGIN)}
             hsk = set(self._hsk1)
-            self._others = [c for c in self.db.chars() if c not in hsk]
+            pool = [c for c in self.db.chars() if c not in hsk and c not in lookalike and c in matcher]
+            self._others = (pool, [c for c in pool if matcher.stroke_count(c) <= 8])
         return self._others
 
     def _fragment(self, rng: np.random.Generator) -> np.ndarray | None:
-        pool = self._hsk1 if rng.random() < 0.5 else self._other_chars()
+        pool = self._hsk1 if rng.random() < 0.5 else self._other_chars()[0]
         prep = self.prepared(pool[int(rng.integers(len(pool)))])
         n = len(prep.lines)
         if n < 3:
@@ -174,7 +180,7 @@ class Synthesizer:
     def _hsk1_like(self, lines: Sequence[np.ndarray]) -> bool:
         if self._hsk1_matcher is None:
             self._hsk1_matcher = StrokeMatcher.build(self.db.get(c) for c in self._hsk1)
-        return bool(self._hsk1_matcher.matches(lines))
+        return bool(self._hsk1_matcher.matches(lines, _UNKNOWN_MARGIN))
 
     def _latin(self, rng: np.random.Generator) -> np.ndarray:
         glyphs = latin_glyphs()
@@ -222,8 +228,8 @@ class Synthesizer:
             return self._mnist(rng)
         if kind == "scribble":
             return self._scribble(rng)
-        others = self._other_chars()
-        return self.char(others[int(rng.integers(len(others)))], rng)
+        pool = self._other_chars()[int(rng.random() < 0.5)]
+        return self.char(pool[int(rng.integers(len(pool)))], rng)
 
 
 def _remap(components: Sequence[Sequence[int]], keep: Sequence[int]) -> list[list[int]]:

@@ -28,25 +28,25 @@ def _means(values: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.bincount(ids, values[:, 0], n), np.bincount(ids, values[:, 1], n)], axis=1) / count[:, None]
 
 
-def _trim(lines: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig) -> list[np.ndarray]:
-    """Shorten some stroke ends (hurried writing) and extend others along their end tangent."""
-    out = []
-    cuts = rng.random((len(lines), 2)) * cfg.trim * (rng.random((len(lines), 2)) < 0.5)
-    grow = rng.random((len(lines), 2)) * cfg.extend * (rng.random((len(lines), 2)) < 0.3)
-    for line, (c0, c1), (g0, g1) in zip(lines, cuts, grow, strict=True):
-        n = len(line)
-        if n > 3:
-            a, b = int(c0 * n), n - int(c1 * n)
-            if b - a >= 2:
-                line = line[a:b]
-        if len(line) >= 2 and (g0 or g1):
-            line = line.copy()
-            for end, nb, g in ((0, 1, g0), (-1, -2, g1)):
-                if g:
-                    t = line[end] - line[nb]
-                    line[end] += t / (np.hypot(*t) + 1e-9) * g
-        out.append(line)
-    return out
+def _trim(pts: np.ndarray, counts: np.ndarray, rng: np.random.Generator,
+          cfg: SynthConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Shorten some stroke ends (hurried writing) and extend others along their end tangent (vectorised)."""
+    n = len(counts)
+    cut = (rng.random((n, 2)) * cfg.trim * (rng.random((n, 2)) < 0.5) * counts[:, None]).astype(np.int64)
+    cut[(counts <= 3) | (counts - cut.sum(axis=1) < 2)] = 0
+    starts = np.cumsum(counts) - counts
+    sid = np.repeat(np.arange(n), counts)
+    local = np.arange(len(pts)) - starts[sid]
+    keep = (local >= cut[sid, 0]) & (local < (counts - cut[:, 1])[sid])
+    pts, counts = pts[keep], counts - cut.sum(axis=1)
+    grow = rng.random((n, 2)) * cfg.extend * (rng.random((n, 2)) < 0.3)
+    ok = counts >= 2
+    starts = (np.cumsum(counts) - counts)[ok]
+    ends = starts + counts[ok] - 1
+    for end, nb, g in ((starts, starts + 1, grow[ok, 0]), (ends, ends - 1, grow[ok, 1])):
+        t = pts[end] - pts[nb]
+        pts[end] += t / (np.hypot(t[:, 0], t[:, 1])[:, None] + 1e-9) * g[:, None]
+    return pts, counts
 
 
 def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng: np.random.Generator,
@@ -55,17 +55,18 @@ def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng
 
     ``strokewise=False`` skips trimming and wobble (for filled outlines)."""
     n = len(lines)
-    if strokewise:
-        lines = _trim(lines, rng, cfg)
     counts = np.array([len(ln) for ln in lines])
     pts = np.concatenate(lines).astype(np.float64)
+    if strokewise:
+        pts, counts = _trim(pts, counts, rng, cfg)
     sid = np.repeat(np.arange(n), counts)
-    # components (radical / clusters) move and scale together
+    # components (radical / clusters) move and scale together; strokes outside any component move alone
     comp_of = np.arange(n)
     for k, comp in enumerate(components):
         comp_of[list(comp)] = n + k
-    _, cid = np.unique(comp_of[sid], return_inverse=True)
-    nc = int(cid.max()) + 1
+    _, inverse = np.unique(comp_of, return_inverse=True)
+    cid = inverse[sid]
+    nc = int(inverse.max()) + 1
     ccen = _means(pts, cid, nc)
     cscale = np.exp(rng.normal(0, cfg.component_scale, nc))
     cshift = rng.normal(0, cfg.component_shift, (nc, 2))
@@ -111,7 +112,7 @@ def _connector(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, bulge: fl
     if m < 1:
         return np.empty((0, 2))
     ctrl = (a + b) / 2 + np.array([-d[1], d[0]]) * bulge * rng.normal()
-    t = np.linspace(0, 1, m + 2)[1:-1, None]
+    t = (np.arange(1, m + 1) / (m + 1))[:, None]
     return (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t**2 * b
 
 
@@ -173,6 +174,19 @@ def finish(coverage: Image.Image, rng: np.random.Generator, cfg: SynthConfig) ->
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def _line(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: int) -> None:
+    """A polyline; a wide pen gets round joints at sharp corners only (PIL's joint="curve" at every point
+    costs most of the drawing time, and dense points turn gently elsewhere)."""
+    draw.line(xy.ravel().tolist(), fill=255, width=width)
+    if width >= 4 and len(xy) > 2:
+        d = np.diff(xy, axis=0)
+        a, b = d[:-1], d[1:]
+        cos = (a * b).sum(axis=1) / (np.hypot(a[:, 0], a[:, 1]) * np.hypot(b[:, 0], b[:, 1]) + 1e-9)
+        r = width / 2
+        for x, y in xy[1:-1][cos < 0.85]:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+
+
 def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthConfig, canvas: int) -> np.ndarray:
     """Draw pen-down runs with a pen 2–5% of the character box (sometimes wider), lighter pen travel."""
     big = canvas * cfg.supersample
@@ -188,12 +202,13 @@ def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthCon
         if mask is None or travel > 0.9:
             pieces = [(0, len(xy))]
         else:
-            draw.line(xy.ravel().tolist(), fill=255, width=max(1, round(w * travel)), joint="curve")
+            tw = max(1, round(w * travel))
+            _line(draw, xy, tw)
             pieces = _runs(mask)
         for a, b in pieces:
             seg = xy[a:b]
             if len(seg) > 1:
-                draw.line(seg.ravel().tolist(), fill=255, width=max(1, round(w)), joint="curve")
+                _line(draw, seg, max(1, round(w)))
             if w >= 2.5 or len(seg) < 2:  # round caps; dots
                 r = w / 2
                 for x, y in (seg[0], seg[-1]):

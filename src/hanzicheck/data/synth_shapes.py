@@ -150,8 +150,16 @@ class StrokeMatcher:
             counts = [int(k[3:]) for k in z.files if k.startswith("sig")]
             return cls({n: [str(c) for c in z[f"names{n}"]] for n in counts}, {n: z[f"sig{n}"] for n in counts})
 
+    def _counts(self) -> dict[str, int]:
+        if not hasattr(self, "_count_of"):
+            self._count_of = {c: n for n, names in self._names.items() for c in names}
+        return self._count_of
+
     def __contains__(self, char: str) -> bool:
-        return any(char in names for names in self._names.values())
+        return char in self._counts()
+
+    def stroke_count(self, char: str) -> int:
+        return self._counts()[char]
 
     def matches(self, lines: Sequence[np.ndarray], threshold: float = MATCH_THRESHOLD,
                 exclude: str = "") -> list[str]:
