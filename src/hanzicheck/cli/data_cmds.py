@@ -1,7 +1,100 @@
-"""CLI verbs: data_cmds (filled in by its area)."""
+"""CLI verbs ``data inspect`` (what a source holds) and ``data preview`` (a contact sheet to look at)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
 
-def register(app) -> None:
-    """Add this module's verbs to the app."""
+import typer
+
+data_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                       help="Look at data sources: CASIA .gnt/.pot, EMNIST, npz, image folders, strokes, synth.")
+
+
+def _fail(message: str) -> None:
+    print(f"hanzicheck: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _summarize_with_progress(path: str, json_out: bool) -> dict:
+    """Summarise with a spinner and a running count on stderr (shown only on a terminal)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ..data.sources import summarize
+
+    console = Console(stderr=True)
+    if json_out or not console.is_terminal:
+        return summarize(path)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(f"reading {path}", total=None)
+        return summarize(path, on_progress=lambda n: progress.update(task, description=f"reading {path}: {n:,}"))
+
+
+def _print_summary(summary: dict, top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]format[/] {summary['format']}   [bold]samples[/] {summary['samples']:,}   "
+                  f"[bold]classes[/] {summary['classes']:,}   [bold]writers[/] {summary['writers']:,}")
+    counts = list(summary["counts"].items())
+    table = Table(title=f"samples per class ({'all' if len(counts) <= top else f'top {top} of {len(counts)}'})")
+    table.add_column("label")
+    table.add_column("code point")
+    table.add_column("samples", justify="right")
+    for label, count in counts[:top]:
+        table.add_row(label, " ".join(f"U+{ord(c):04X}" for c in label), f"{count:,}")
+    console.print(table)
+    if counts:
+        values = [c for _, c in counts]
+        console.print(f"per class: min {min(values):,}, max {max(values):,}, mean {sum(values) / len(values):,.1f}")
+
+
+@data_app.command()
+def inspect(
+    path: Annotated[str, typer.Argument(help="A .gnt/.pot file, folder or .zip; EMNIST folder or images file; "
+                                             ".npz; a folder with labels.csv; or 'strokes'.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    top: Annotated[int, typer.Option(help="Classes listed in the table (JSON always has all).")] = 50,
+) -> None:
+    """Format, samples, classes, writers and per-class counts of a data source."""
+    try:
+        summary = _summarize_with_progress(path, json_out)
+    except (OSError, ValueError, KeyError, RuntimeError) as e:  # missing path, bad format, no stroke data
+        _fail(str(e))
+    if json_out:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        _print_summary(summary, top)
+
+
+@data_app.command()
+def preview(
+    source: Annotated[str, typer.Argument(help="'synth' (the synthesiser), 'strokes', or a path any reader "
+                                               "takes.")] = "synth",
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")] = Path("sheet.png"),
+    n: Annotated[int, typer.Option("--n", help="Number of samples.")] = 100,
+    chars: Annotated[str, typer.Option(help="Only these characters (e.g. 我你好).")] = "",
+    seed: Annotated[int, typer.Option(help="Random seed (which samples; synth variation).")] = 0,
+    model_view: Annotated[bool, typer.Option("--model-view", help="Also draw each sample's 40x40 model "
+                                                                  "input beside it.")] = False,
+    cols: Annotated[int, typer.Option(help="Columns (0 = about square).")] = 0,
+) -> None:
+    """Draw a contact sheet (samples with their labels) of any source into a PNG."""
+    from ..data.preview import make_sheet
+
+    if n < 1:
+        _fail(f"--n must be at least 1, got {n}")
+    try:
+        path = make_sheet(source, out, n=n, chars=chars, seed=seed, model_view=model_view, cols=cols)
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        _fail(str(e))
+    typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data", help="Inspect data sources and draw contact sheets of them.")
