@@ -42,7 +42,8 @@ def _print_summary(summary: dict, top: int) -> None:
     console.print(f"[bold]format[/] {summary['format']}   [bold]samples[/] {summary['samples']:,}   "
                   f"[bold]classes[/] {summary['classes']:,}   [bold]writers[/] {summary['writers']:,}")
     counts = list(summary["counts"].items())
-    table = Table(title=f"samples per class ({'all' if len(counts) <= top else f'top {top} of {len(counts)}'})")
+    console.print(f"samples per class ({'all' if len(counts) <= top else f'top {top} of {len(counts):,}'}):")
+    table = Table()
     table.add_column("label")
     table.add_column("code point")
     table.add_column("samples", justify="right")

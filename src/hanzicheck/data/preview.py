@@ -45,6 +45,20 @@ def _synth_samples(n: int, chars: str, rng: np.random.Generator) -> Iterator[tup
         yield synth.char(str(char), rng), str(char)
 
 
+def _stroke_samples(source: str | os.PathLike, n: int, chars: str,
+                    rng: np.random.Generator) -> list[tuple[np.ndarray, str]]:
+    """Reference characters, picked directly (rendering all ~9,500 to sample from them would take seconds)."""
+    from .render import render_strokes
+    from .strokes import StrokeDB
+
+    db = StrokeDB.open(None if str(source) == "strokes" else source)
+    if chars:
+        picks = [c for c in chars if c in db][:n]
+    else:
+        picks = sorted(rng.choice(db.chars(), min(n, len(db)), replace=False).tolist())
+    return [(render_strokes(list(db.get(c).medians), TILE), c) for c in picks]
+
+
 def _file_samples(source: str | os.PathLike, n: int, chars: str, rng: np.random.Generator,
                   scan: int) -> list[tuple[np.ndarray, str]]:
     """Reservoir sample of ``n`` from the first ``scan`` samples (those with a label in ``chars``, if given),
@@ -73,6 +87,10 @@ def collect(source: str | os.PathLike, n: int = 100, chars: str = "", seed: int 
     rng = np.random.default_rng(seed)
     if str(source) == SYNTH_SOURCE and not Path(source).exists():
         return list(_synth_samples(n, chars, rng))
+    from .sources import detect_format
+
+    if detect_format(source) == "strokes":
+        return _stroke_samples(source, n, chars, rng)
     return _file_samples(source, n, chars, rng, scan)
 
 
