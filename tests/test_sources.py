@@ -91,3 +91,14 @@ def test_stroke_data_folder_is_a_source(tmp_path):
     samples = list(iter_samples(tmp_path, format="strokes"))
     assert [s.label for s in samples] == ["一", "二"] and [len(s.strokes) for s in samples] == [1, 2]
     assert samples[0].image.min() == 0
+
+
+def test_folder_of_zip_archives_as_distributed(tmp_path):
+    write_gnt(tmp_path / "1001-c.gnt", _image_samples())
+    (tmp_path / "downloads").mkdir()
+    with zipfile.ZipFile(tmp_path / "downloads" / "Gnt1.1Test.zip", "w") as z:
+        z.write(tmp_path / "1001-c.gnt", "1001-c.gnt")
+    with zipfile.ZipFile(tmp_path / "downloads" / "readme.zip", "w") as z:
+        z.writestr("readme.txt", "not data")
+    assert detect_format(tmp_path / "downloads") == "gnt"
+    assert [s.label for s in iter_samples(tmp_path / "downloads")] == list(CHARS)

@@ -32,14 +32,18 @@ def writer_from_name(name: str) -> str:
 
 
 def iter_members(path: str | os.PathLike, suffix: str) -> Iterator[tuple[str, BinaryIO]]:
-    """(name, open binary stream) of every ``*suffix`` file: the file itself, a folder's files (recursive,
-    sorted) or a ``.zip`` archive's members (read in place, never extracted)."""
+    """(name, open binary stream) of every ``*suffix`` file: the file itself, a folder's files and ``.zip``
+    archives (recursive, sorted) or a ``.zip`` archive's members (read in place, never extracted)."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
-        if not files:
-            raise DataFormatError(f"{path}: no {suffix} files in this folder")
-        for file in files:
+        archives = [p for p in sorted(path.rglob("*.zip")) if _zip_format(p) == suffix[1:]]
+        if not files and not archives:
+            raise DataFormatError(f"{path}: no {suffix} files or .zip archives of them in this folder")
+        for file in sorted(files + archives):
+            if file.suffix.lower() == ".zip":
+                yield from iter_members(file, suffix)
+                continue
             with file.open("rb") as f:
                 yield str(file), f
     elif path.suffix.lower() == ".zip":
@@ -78,6 +82,10 @@ def _folder_format(path: Path) -> str | None:
         return "folder"
     for fmt in ("gnt", "pot"):
         if next(path.rglob(f"*.{fmt}"), None) is not None:
+            return fmt
+    for archive in sorted(path.rglob("*.zip")):
+        fmt = _zip_format(archive)
+        if fmt is not None:
             return fmt
     if next(path.glob("*-images-idx3-ubyte*"), None) is not None:
         return "emnist"
