@@ -1,0 +1,228 @@
+"""The one preprocessing function shared by training and inference: any image → float32 [40, 40] model input.
+
+Output: 1.0 = paper, 0.0 = the darkest ink; ink cropped, centred in a square with a small margin, aspect kept.
+Steps: decode to a 2-D uint8 array (composite transparency on white) → find the paper level and the polarity
+(from the border when it is uniform, else from the image's majority) → darkness = how far below paper a pixel is,
+with a noise floor → bounding box of the ink (isolated specks ignored) → square pad, anti-aliased resize → darkest
+ink to 0. A uint8 2-D array (what readers and the synthesiser yield) takes the fast path: no PIL decode.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_SIZE = 40
+PREPROCESS_VERSION = 1
+MARGIN = 2  # pixels of paper kept around the ink at 40×40
+MAX_PIXELS = 40_000_000  # larger inputs are refused (decompression bombs)
+MAX_WORK_SIDE = 512  # bigger images are box-reduced first: the output is 40×40 anyway
+MIN_CONTRAST = 24  # grey levels between paper and the darkest ink below which there is no ink
+NOISE_FLOOR = 0.15  # darkness below this fraction of the contrast counts as paper (paper tone, noise, JPEG)
+
+
+class InvalidImageError(ValueError):
+    """The input cannot be turned into a model input (not an image, truncated, empty, too large, no ink)."""
+
+
+def preprocess(image: Any) -> np.ndarray:
+    """Any image → float32 [40, 40] in [0, 1], dark strokes (0) on light paper (1), cropped, centred, aspect kept.
+
+    ``image``: a path (str/Path), encoded bytes, a PIL image or a numpy array (2-D, or H×W×1/2/3/4; uint8, other
+    integers, bool or float in [0, 1] or [0, 255]). Raises ``InvalidImageError`` when it is not a readable image,
+    has no pixels, is over 40 megapixels, or holds no ink.
+    """
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 2:
+        gray = image  # fast path: readers and the synthesiser
+        _check_size(gray.shape[1], gray.shape[0])
+    else:
+        gray = to_gray(image)
+    if max(gray.shape) > MAX_WORK_SIDE:
+        gray = _shrink(gray)
+    return _normalise(gray)
+
+
+def preprocess_batch(images: Iterable[Any]) -> np.ndarray:
+    """Preprocess each image: float32 [N, 40, 40, 1] (the model's input layout).
+
+    A numpy array is read as a batch along its first axis."""
+    out = [preprocess(im) for im in images]
+    if not out:
+        return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
+    return np.stack(out)[..., None]
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def to_gray(image: Any) -> np.ndarray:
+    """Any accepted input → uint8 2-D grayscale, transparency composited on white."""
+    if isinstance(image, (str, Path)):
+        path = Path(image)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise InvalidImageError(f"cannot read {path}: {e.strerror or e}") from e
+        return _decode(data, str(path))
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return _decode(bytes(image), "the given bytes")
+    if isinstance(image, Image.Image):
+        _check_size(*image.size)
+        return _pil_to_gray(image, "the PIL image")
+    if isinstance(image, np.ndarray):
+        return _array_to_gray(image)
+    raise InvalidImageError(f"cannot read an image from a {type(image).__name__}: give a path, bytes, a PIL image "
+                            "or a numpy array")
+
+
+def _check_size(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise InvalidImageError(f"the image is empty ({width}×{height} pixels)")
+    if width * height > MAX_PIXELS:
+        raise InvalidImageError(f"the image is too large ({width}×{height} = {width * height / 1e6:.0f} megapixels; "
+                                f"the limit is {MAX_PIXELS / 1e6:.0f}): scale it down first")
+
+
+def _decode(data: bytes, what: str) -> np.ndarray:
+    if not data:
+        raise InvalidImageError(f"{what}: empty file, not an image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data))
+            _check_size(*im.size)
+            im.load()
+        except InvalidImageError as e:
+            raise InvalidImageError(f"{what}: {e}") from None
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+            raise InvalidImageError(f"{what}: the image is too large (decompression bomb guard): {e}") from e
+        except UnidentifiedImageError as e:
+            raise InvalidImageError(f"{what} is not an image in a format Pillow reads (PNG, JPEG, BMP, WebP, …)") from e
+        except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as e:
+            raise InvalidImageError(f"{what}: cannot decode the image (truncated or corrupt?): {e}") from e
+    return _pil_to_gray(im, what)
+
+
+def _pil_to_gray(im: Image.Image, what: str) -> np.ndarray:
+    try:
+        if im.mode == "P":
+            im = im.convert("RGBA") if "transparency" in im.info else im.convert("L")
+        if im.mode in ("I;16", "I;16L", "I;16B", "I", "F"):
+            return _array_to_gray(np.asarray(im, dtype=np.float64))
+        if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+            return _array_to_gray(np.asarray(im.convert("RGBA")))
+        return np.asarray(im.convert("L"), dtype=np.uint8)
+    except (OSError, ValueError) as e:
+        raise InvalidImageError(f"{what}: cannot convert the {im.mode} image to grayscale: {e}") from e
+
+
+def _array_to_gray(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 3 and a.shape[2] in (1, 2, 3, 4):
+        pass
+    elif a.ndim != 2:
+        raise InvalidImageError(f"a numpy image must be H×W or H×W×1/2/3/4, got shape {a.shape}")
+    _check_size(a.shape[1], a.shape[0])
+    if a.dtype == np.bool_:
+        a = a.astype(np.uint8) * 255
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise InvalidImageError(f"numpy image of dtype {a.dtype}: use uint8 or float")
+    x = a.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise InvalidImageError("the numpy image holds NaN or infinite values")
+    top = float(x.max()) if x.size else 0.0
+    if np.issubdtype(a.dtype, np.floating) and top <= 1.0:
+        x = x * 255.0
+    elif top > 255.0:  # 16-bit and other wide integer ranges
+        x = x * (255.0 / (65535.0 if top <= 65535 else top))
+    if x.ndim == 3:
+        c = x.shape[2]
+        if c in (2, 4):  # alpha: composite on white paper
+            alpha = x[..., -1:] / 255.0
+            x = x[..., :-1] * alpha + 255.0 * (1.0 - alpha)
+        x = x[..., 0] if x.shape[2] == 1 else x @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def _shrink(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    scale = MAX_WORK_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------- normalising
+
+
+def _normalise(gray: np.ndarray) -> np.ndarray:
+    paper, inverted = _paper_level(gray)
+    g = gray.astype(np.float32)
+    dark = (g - paper) if inverted else (paper - g)  # how far each pixel is from paper, towards ink
+    contrast = float(dark.max())
+    if contrast < MIN_CONTRAST:
+        raise InvalidImageError(f"no ink: the image is blank or too faint (contrast {contrast:.0f} of 255 grey levels)")
+    floor = NOISE_FLOOR * contrast
+    dark = np.clip((dark - floor) * (1.0 / (contrast - floor)), 0.0, 1.0)
+    box = _ink_box(dark > 0.25)
+    if box is None:
+        raise InvalidImageError("no ink: only isolated specks, no strokes")
+    y0, y1, x0, x1 = box
+    crop = dark[y0:y1, x0:x1]
+    h, w = crop.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.float32)
+    oy, ox = (side - h) // 2, (side - w) // 2
+    square[oy:oy + h, ox:ox + w] = crop
+    inner = IMAGE_SIZE - 2 * MARGIN
+    # Pillow's resize filters scale their support with the reduction factor, so downsizing is anti-aliased.
+    resized = Image.fromarray(square).resize((inner, inner), Image.Resampling.BILINEAR)
+    small = np.frombuffer(resized.tobytes(), np.float32).reshape(inner, inner)
+    top = float(small.max())
+    out = np.ones((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    if top > 0:
+        out[MARGIN:MARGIN + inner, MARGIN:MARGIN + inner] = 1.0 - np.clip(small * (1.0 / top), 0.0, 1.0)
+    return out
+
+
+def _paper_level(gray: np.ndarray) -> tuple[float, bool]:
+    """(paper grey level, True when the ink is lighter than the paper).
+
+    The paper is the border's median when the border is uniform (most of it on one side of the mid-grey between
+    the image's extremes); otherwise (ink touching the edges) the majority of the whole image."""
+    cum = np.cumsum(np.bincount(gray.ravel(), minlength=256))
+    n = int(cum[-1])
+    tail = max(1, n // 200)
+    lo = int(np.searchsorted(cum, tail))  # robust extremes: the 0.5 % and 99.5 % quantiles
+    hi = int(np.searchsorted(cum, n - tail + 1))
+    mid = (lo + hi) / 2.0
+    if gray.shape[0] > 2 and gray.shape[1] > 2:
+        border = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+        light = float(np.count_nonzero(border > mid)) / border.size
+        if light >= 0.8 or light <= 0.2:
+            bcum = np.cumsum(np.bincount(border, minlength=256))
+            paper = float(np.searchsorted(bcum, (border.size + 1) // 2))  # the border's median
+            return paper, paper < mid
+    median = float(np.searchsorted(cum, (n + 1) // 2))
+    return median, median < mid
+
+
+def _ink_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box (y0, y1, x0, x1) of ink pixels that have at least two ink neighbours (specks ignored)."""
+    m = mask.view(np.uint8)
+    h = m.copy()  # 3×3 box sum, separably: rows then columns
+    h[:, 1:] += m[:, :-1]
+    h[:, :-1] += m[:, 1:]
+    v = h.copy()
+    v[1:] += h[:-1]
+    v[:-1] += h[1:]
+    core = mask & (v >= 3)  # the pixel itself and at least two neighbours
+    if not core.any():
+        return None
+    rows = np.flatnonzero(core.any(axis=1))
+    cols = np.flatnonzero(core.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1

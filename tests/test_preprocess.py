@@ -1,0 +1,194 @@
+"""Preprocessing: every input kind, polarity, centring, real Chinese MNIST digits, bad inputs."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hanzicheck.data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess, preprocess_batch
+
+
+def _cross(size: int = 64, off: tuple[int, int] = (0, 0), ink: int = 0, paper: int = 255) -> np.ndarray:
+    """A dark plus sign (two thick strokes) on light paper, shifted by ``off``."""
+    img = np.full((size, size), paper, np.uint8)
+    cy, cx = size // 2 + off[0], size // 2 + off[1]
+    img[cy - 10:cy + 10, cx - 2:cx + 2] = ink
+    img[cy - 2:cy + 2, cx - 10:cx + 10] = ink
+    return img
+
+
+def _centre_of_ink(x: np.ndarray) -> tuple[float, float]:
+    w = 1.0 - x
+    ys, xs = np.indices(x.shape)
+    return float((w * ys).sum() / w.sum()), float((w * xs).sum() / w.sum())
+
+
+def _png(img: np.ndarray | Image.Image, fmt: str = "PNG") -> bytes:
+    im = img if isinstance(img, Image.Image) else Image.fromarray(img)
+    buf = io.BytesIO()
+    im.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def test_output_shape_range_and_contrast():
+    x = preprocess(_cross())
+    assert x.shape == (IMAGE_SIZE, IMAGE_SIZE) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert x[0].min() == 1.0 and x[:, 0].min() == 1.0  # margin of paper
+
+
+def test_offcentre_ink_is_centred():
+    cy, cx = _centre_of_ink(preprocess(_cross(off=(-18, 15))))
+    assert abs(cy - 19.5) < 1.0 and abs(cx - 19.5) < 1.0
+
+
+def test_light_on_dark_equals_dark_on_light():
+    a = preprocess(_cross())
+    b = preprocess(_cross(ink=255, paper=0))
+    assert np.abs(a - b).max() < 1e-6
+
+
+def test_grey_paper_and_grey_ink_are_normalised():
+    x = preprocess(_cross(ink=90, paper=180))
+    assert x.min() == 0.0 and np.median(x) == 1.0
+
+
+def test_aspect_ratio_kept():
+    img = np.full((64, 64), 255, np.uint8)
+    img[30:34, 4:60] = 0  # a flat horizontal stroke (一)
+    x = preprocess(img)
+    rows = np.flatnonzero((x < 0.5).any(axis=1))
+    cols = np.flatnonzero((x < 0.5).any(axis=0))
+    assert len(cols) > 30 and len(rows) <= 5
+
+
+def test_isolated_specks_do_not_move_the_crop():
+    clean = preprocess(_cross())
+    noisy = _cross()
+    noisy[2, 2] = noisy[60, 61] = 0
+    assert np.abs(preprocess(noisy) - clean).max() < 1e-6
+
+
+def test_faint_paper_noise_is_ignored():
+    rng = np.random.default_rng(0)
+    img = (_cross().astype(np.int16) + rng.normal(0, 6, (64, 64))).clip(0, 255).astype(np.uint8)
+    diff = np.abs(preprocess(img) - preprocess(_cross()))
+    assert diff.max() < 0.1  # the same crop, and the paper stays white
+
+
+@pytest.mark.parametrize("kind", ["path", "str", "bytes", "pil", "jpeg"])
+def test_encoded_and_pil_inputs_match_the_array(kind, tmp_path):
+    img = _cross(100, off=(5, -7))
+    ref = preprocess(img)
+    if kind in ("path", "str"):
+        p = tmp_path / "c.png"
+        p.write_bytes(_png(img))
+        arg = p if kind == "path" else str(p)
+    elif kind == "bytes":
+        arg = _png(img)
+    elif kind == "pil":
+        arg = Image.fromarray(img)
+    else:
+        arg = _png(img, "JPEG")
+    diff = np.abs(preprocess(arg) - ref)
+    if kind == "jpeg":  # lossy: ringing around the strokes, same crop
+        assert diff.mean() < 0.01 and diff.max() < 0.3
+    else:
+        assert diff.max() < 1e-6
+
+
+def test_rgb_and_float_arrays():
+    img = _cross()
+    ref = preprocess(img)
+    assert np.abs(preprocess(np.stack([img] * 3, -1)) - ref).max() < 1e-6
+    assert np.abs(preprocess(img.astype(np.float32) / 255) - ref).max() < 1e-6
+    assert np.abs(preprocess(img[..., None]) - ref).max() < 1e-6
+
+
+def test_transparent_background_is_composited_on_white():
+    # a canvas export: black strokes drawn on fully transparent (black, alpha 0) pixels
+    alpha = np.where(_cross() == 0, 255, 0).astype(np.uint8)
+    rgba = np.zeros((64, 64, 4), np.uint8)
+    rgba[..., 3] = alpha
+    ref = preprocess(_cross())
+    assert np.abs(preprocess(rgba) - ref).max() < 1e-6
+    assert np.abs(preprocess(_png(Image.fromarray(rgba, "RGBA"))) - ref).max() < 1e-6
+    la = Image.fromarray(rgba, "RGBA").convert("LA")
+    assert np.abs(preprocess(la) - ref).max() < 1e-6
+
+
+def test_palette_image_with_transparency():
+    im = Image.fromarray(np.stack([_cross()] * 3, -1)).convert("P")
+    white = im.getpixel((0, 0))
+    im.info["transparency"] = white
+    assert np.abs(preprocess(_png(im)) - preprocess(_cross())).max() < 1e-6
+
+
+def test_batch_layout():
+    out = preprocess_batch([_cross(), _cross(ink=255, paper=0)])
+    assert out.shape == (2, IMAGE_SIZE, IMAGE_SIZE, 1) and out.dtype == np.float32
+    assert preprocess_batch(np.stack([_cross()] * 3)).shape == (3, IMAGE_SIZE, IMAGE_SIZE, 1)
+    assert preprocess_batch([]).shape == (0, IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def test_real_chinese_mnist_becomes_centred_dark_on_light(real_data):
+    data = np.load(real_data / "chinese_mnist_dev.npz")
+    images = data["images"][::250]  # light strokes on black, small and off-centre
+    assert np.median(images) < 30
+    for img in images:
+        x = preprocess(img)
+        assert np.mean(x > 0.9) > 0.5 and (x[:2] == 1.0).all(), "paper should be white"
+        assert x.min() == 0.0
+        ink = x < 0.5
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        # the longer side of the ink spans the inner box; the box is centred
+        assert max(rows[-1] - rows[0], cols[-1] - cols[0]) >= 30
+        assert abs((rows[0] + rows[-1]) / 2 - 19.5) <= 3 and abs((cols[0] + cols[-1]) / 2 - 19.5) <= 3
+
+
+@pytest.mark.parametrize("bad, words", [
+    (b"", "empty"),
+    (b"this is not an image at all", "not an image"),
+    (np.zeros((0, 10), np.uint8), "empty"),
+    (np.full((64, 64), 255, np.uint8), "no ink"),
+    (np.full((64, 64), 3, np.uint8), "no ink"),
+    (np.zeros((2, 3, 4, 5), np.uint8), "shape"),
+    (np.array([[np.nan, 1.0], [0.0, 1.0]]), "NaN"),
+    (12345, "int"),
+])
+def test_bad_inputs_raise_invalid_image(bad, words):
+    with pytest.raises(InvalidImageError, match=words):
+        preprocess(bad)
+
+
+def test_truncated_png_is_invalid():
+    data = _png(_cross(200))
+    with pytest.raises(InvalidImageError, match="truncated"):
+        preprocess(data[: len(data) // 2])
+
+
+def test_missing_file_is_invalid(tmp_path):
+    with pytest.raises(InvalidImageError, match="cannot read"):
+        preprocess(tmp_path / "nope.png")
+
+
+def test_decompression_bomb_is_refused_without_warning():
+    # a 1-bit PNG of 10,000 × 5,000 pixels: a few kilobytes that would decode to 50 megapixels
+    data = _png(Image.new("1", (10_000, 5_000), 1))
+    assert len(data) < 100_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InvalidImageError, match="too large"):
+            preprocess(data)
+
+
+def test_large_photo_is_reduced_and_still_centred():
+    img = np.full((2000, 1500), 230, np.uint8)
+    img[300:700, 900:960] = 20
+    img[470:530, 700:1200] = 20
+    cy, cx = _centre_of_ink(preprocess(img))
+    assert abs(cy - 19.5) < 1.5 and abs(cx - 19.5) < 1.5
