@@ -202,9 +202,11 @@ def contact_sheet(samples: list[tuple[np.ndarray, str]], title: str = "", cols: 
     rows = math.ceil(len(samples) / cols)
     cell_w = TILE * (2 if model_view else 1) + (2 if model_view else 0) + PAD
     cell_h = TILE + LABEL_H + PAD
-    sheet = Image.new("RGB", (PAD + cols * cell_w, HEADER_H + rows * cell_h + PAD), BACKGROUND)
+    title_font = _font(15, cjk=not title.isascii())
+    width = max(PAD + cols * cell_w, 2 * PAD + math.ceil(title_font.getlength(title)))
+    sheet = Image.new("RGB", (width, HEADER_H + rows * cell_h + PAD), BACKGROUND)
     if title:
-        ImageDraw.Draw(sheet).text((PAD, 5), title, fill=(20, 20, 20), font=_font(15, cjk=not title.isascii()))
+        ImageDraw.Draw(sheet).text((PAD, 5), title, fill=(20, 20, 20), font=title_font)
     for i, (image, label) in enumerate(samples):
         x = PAD + (i % cols) * cell_w
         y = HEADER_H + (i // cols) * cell_h
@@ -223,7 +225,7 @@ def make_sheet(source: str | os.PathLike, out: str | os.PathLike, n: int = 100, 
         wanted = f" labelled with any of {chars!r}" if chars else ""
         raise ValueError(f"{source}: no samples{wanted} found")
     name = Path(str(source)).name
-    title = f"{name}: {len(samples)} samples" + (" (left: as stored, right: model input 40x40)" if model_view else "")
+    title = f"{name}: {len(samples)} samples" + (" (left: as stored; right: model input)" if model_view else "")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(samples, title, cols=cols, model_view=model_view).save(out)
