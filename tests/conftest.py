@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-TINY_CHARS = "一二三十人大口日月中"
+TINY_CHARS = "一二三十人大日月中小"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def tiny_run(tmp_path_factory) -> Path:
     from hanzicheck.engine.train import TrainConfig, train
 
     run = tmp_path_factory.mktemp("tiny_run")
-    config = TrainConfig(model="resnet-tiny", epochs=3, steps_per_epoch=30, batch_size=64, learning_rate=1e-2,
+    config = TrainConfig(model="resnet-tiny", epochs=3, steps_per_epoch=40, batch_size=64, learning_rate=5e-3,
                          chars=TINY_CHARS, unknown_fraction=0.1, val_per_class=1, template_per_class=3,
                          workers=0, patience=10, seed=0)
     train(config, run, progress=False)

@@ -43,10 +43,10 @@ def test_history_has_one_row_per_epoch(tiny_run):
 def test_tiny_model_learns_its_characters(tiny_run):
     """Fresh synthetic samples of the 10 training characters are mostly recognised (the pipeline learns)."""
     import onnxruntime as ort
-    from hanzicheck.data.synth import synth_batch
 
     from conftest import TINY_CHARS
     from hanzicheck.data.charset import class_index
+    from hanzicheck.data.synth import synth_batch
 
     ids = np.array([class_index(c) for c in TINY_CHARS] * 5, np.int32)
     x = synth_batch(ids, seed=999)[..., None].astype(np.float32)
@@ -66,7 +66,7 @@ def test_resume_continues_from_the_last_epoch(tiny_run, tmp_path):
     train(config, run, resume=True, progress=False)
     with open(run / "history.csv") as f:
         epochs = [int(r["epoch"]) for r in csv.DictReader(f)]
-    assert epochs == [0, 1, 2, 3]
+    assert epochs == [0, 1, 2, 3]  # three from the fixture, one resumed
 
 
 def test_config_rejects_unknown_keys_with_a_hint():

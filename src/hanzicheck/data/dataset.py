@@ -194,10 +194,13 @@ class BatchStream:
             self._pool = None
 
 
-def synth_arrays(per_class: int, seed: int, unknown: int = 0, synth_config=None) -> LabeledArrays:
-    """A fixed synthetic set: ``per_class`` samples of every HSK1 class plus ``unknown`` Unknown samples."""
+def synth_arrays(per_class: int, seed: int, unknown: int = 0, synth_config=None,
+                 pool: np.ndarray | None = None) -> LabeledArrays:
+    """A fixed synthetic set: ``per_class`` samples of every HSK1 class (or of ``pool``) plus ``unknown``
+    Unknown samples."""
     from .synth import synth_batch
 
-    ids = np.concatenate([np.repeat(np.arange(NUM_CHARS), per_class), np.full(unknown, UNKNOWN_INDEX)])
+    classes = np.arange(NUM_CHARS) if pool is None else pool
+    ids = np.concatenate([np.repeat(classes, per_class), np.full(unknown, UNKNOWN_INDEX)])
     x = synth_batch(ids.astype(np.int32), seed, synth_config)
     return LabeledArrays(x.astype(np.float32), ids.astype(np.int32), np.array(["synth"] * len(ids)))

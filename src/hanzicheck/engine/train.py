@@ -17,6 +17,7 @@ from ..data.charset import NUM_CLASSES
 from ..data.dataset import (
     BatchStream,
     LabeledArrays,
+    brightness_ratio,
     check_brightness,
     class_balance,
     load_source,
@@ -128,10 +129,12 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     files = _load_dev(config.files)
     dev = _load_dev(config.dev)
 
-    val = synth_arrays(config.val_per_class, seed=config.seed + 10_000,
-                       unknown=max(1, round(config.val_per_class * 178 * config.unknown_fraction)),
-                       synth_config=synth_config)
-    ratio = check_brightness(val.x, val.y)
+    pool = _class_pool(config.chars)
+    n_classes = 178 if pool is None else len(pool)
+    val = synth_arrays(config.val_per_class, seed=config.seed + 10_000, synth_config=synth_config, pool=pool,
+                       unknown=max(1, round(config.val_per_class * n_classes * config.unknown_fraction)))
+    # The spec's brightness check is about the whole class set; a few hand-picked characters may differ.
+    ratio = check_brightness(val.x, val.y) if pool is None else brightness_ratio(val.x, val.y)
     balance = class_balance(val.y)
 
     last, best = run / "last.keras", run / "best.keras"
@@ -153,7 +156,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
 
     stream = BatchStream(config.batch_size, config.seed, config.unknown_fraction, synth_config, files,
                          config.file_fraction, workers=config.workers,
-                         start_batch=initial_epoch * config.steps_per_epoch, pool=_class_pool(config.chars))
+                         start_batch=initial_epoch * config.steps_per_epoch, pool=pool)
     monitor = "dev_score" if dev is not None else "val_accuracy"
     callbacks = [
         DevEval(dev) if dev is not None else keras.callbacks.Callback(),

@@ -25,6 +25,7 @@ class ModelConfig:
     num_classes: int = NUM_CLASSES
     image_size: int = IMAGE_SIZE
     dropout: float = 0.2
+    bn_momentum: float = 0.99  # lower for very short runs, so the moving statistics catch up
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -39,7 +40,7 @@ class ModelConfig:
 
 PRESETS: dict[str, ModelConfig] = {
     "resnet": ModelConfig(),
-    "resnet-tiny": ModelConfig(stem=8, widths=(8, 16), depths=(1, 1), embedding_dim=512, dropout=0.0),
+    "resnet-tiny": ModelConfig(stem=16, widths=(16, 32), depths=(1, 1), dropout=0.0, bn_momentum=0.8),
     "resnet-wide": ModelConfig(stem=32, widths=(48, 96, 192), depths=(1, 2, 1)),
 }
 
@@ -54,9 +55,9 @@ def create_model(config: ModelConfig | str | None = None, **overrides) -> keras.
     if overrides:
         config = ModelConfig(**{**config.to_dict(), **overrides})
     inputs = keras.Input((config.image_size, config.image_size, 1), name="image")
-    x = conv_bn_relu(inputs, config.stem, 1, "stem")
+    x = conv_bn_relu(inputs, config.stem, 1, "stem", config.bn_momentum)
     for i, (width, depth) in enumerate(zip(config.widths, config.depths, strict=True)):
-        x = stage(x, width, depth, stride=2, name=f"stage{i + 1}")
+        x = stage(x, width, depth, stride=2, name=f"stage{i + 1}", bn_momentum=config.bn_momentum)
     _, probs = head(x, config.embedding_dim, config.num_classes, config.dropout)
     return keras.Model(inputs, probs, name=config.name)
 
