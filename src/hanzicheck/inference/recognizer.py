@@ -1,0 +1,162 @@
+"""The recogniser: classify, verify and embed handwritten characters with ONNX Runtime (no TensorFlow).
+
+One ``InferenceSession`` per recogniser; ONNX Runtime's ``run`` is thread-safe, so a single recogniser can serve
+many threads. Images may be anything ``preprocess`` accepts; one image gives one result, a list gives a list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.charset import UNKNOWN
+from ..data.preprocess import IMAGE_SIZE, preprocess
+from .artifacts import Artifacts, ArtifactsError, load_artifacts
+from .results import Classification, Verification
+
+BATCH = 256  # images per ONNX call: bounds memory on big folders
+
+
+def is_batch(images: Any) -> bool:
+    """A list/tuple, or a numpy stack ([N, H, W] or [N, H, W, C]) is a batch; one array image is not.
+
+    A 3-D array is one image when its last axis holds 1–4 channels (H×W×C), else a stack of N gray images."""
+    if isinstance(images, (list, tuple)):
+        return True
+    if isinstance(images, np.ndarray):
+        return images.ndim == 4 or (images.ndim == 3 and images.shape[-1] not in (1, 2, 3, 4))
+    return False
+
+
+class Recognizer:
+    """Load with ``Recognizer.load(path=None)`` (the bundled model) or any artifacts folder."""
+
+    def __init__(self, artifacts: Artifacts, session: Any) -> None:
+        self.artifacts = artifacts
+        self._session = session
+        self.classes = artifacts.classes
+        self._unknown = self.classes.index(UNKNOWN)
+        self._template_row = artifacts.char_index()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, threads: int = 1) -> Recognizer:
+        """Open an artifacts folder (``None`` = the bundled model). ``threads``: ONNX Runtime intra-op threads."""
+        import onnxruntime as ort
+
+        artifacts = load_artifacts(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, int(threads))
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(artifacts.model_path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types for bad files
+            raise ArtifactsError(f"{artifacts.model_path}: ONNX Runtime cannot load it ({e}); re-export the model") from e
+        _check_io(session, artifacts)
+        return cls(artifacts, session)
+
+    # ------------------------------------------------------------ raw model
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Preprocessed images float32 [N, 40, 40] or [N, 40, 40, 1] → (probs [N, classes], embeddings [N, dim])."""
+        x = np.ascontiguousarray(np.asarray(x, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1))
+        if len(x) == 0:
+            return (np.zeros((0, len(self.classes)), np.float32),
+                    np.zeros((0, self.artifacts.embedding_dim), np.float32))
+        outs = [self._session.run(["probs", "embedding"], {"image": x[i:i + BATCH]}) for i in range(0, len(x), BATCH)]
+        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+
+    # ------------------------------------------------------------ public API
+
+    def classify(self, images: Any, top_k: int = 5) -> Classification | list[Classification]:
+        """Most likely character(s); ``Unknown`` when the Unknown class wins or the top probability is below the
+        confidence threshold (0.3)."""
+        batch = is_batch(images)
+        probs, _ = self.run(_prep(images, batch))
+        results = self.classify_probs(probs, top_k)
+        return results if batch else results[0]
+
+    def verify(self, images: Any, target: str | Sequence[str]) -> Verification | list[Verification]:
+        """Is each image the target character? ``target``: one character, or one per image."""
+        batch = is_batch(images)
+        x = _prep(images, batch)
+        targets = [target] * len(x) if isinstance(target, str) else list(target)
+        if len(targets) != len(x):
+            raise ValueError(f"{len(x)} images but {len(targets)} targets")
+        _, emb = self.run(x)
+        results = self.verify_embeddings(emb, targets)
+        return results if batch else results[0]
+
+    def embed(self, images: Any) -> np.ndarray:
+        """L2-normalised embeddings: float32 [dim] for one image, [N, dim] for a batch."""
+        batch = is_batch(images)
+        _, emb = self.run(_prep(images, batch))
+        emb = _normalise(emb)
+        return emb if batch else emb[0]
+
+    # ------------------------------------------------------------ on model outputs (CLI, service, evaluation)
+
+    def classify_probs(self, probs: np.ndarray, top_k: int = 5) -> list[Classification]:
+        k = max(1, min(int(top_k), probs.shape[1]))
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        out = []
+        for p, idx in zip(probs, order, strict=True):
+            best = int(idx[0])
+            conf = float(p[best])
+            char = self.classes[best]
+            if best == self._unknown or conf < self.artifacts.confidence_threshold:
+                char = UNKNOWN
+            out.append(Classification(char, conf, [(self.classes[int(i)], float(p[int(i)])) for i in idx]))
+        return out
+
+    def similarities(self, emb: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each (raw) embedding to every template: [N, n_chars]."""
+        return _normalise(emb) @ self.artifacts.templates.T
+
+    def threshold(self, target: str) -> float:
+        """The similarity threshold used for ``target``: calibrated per character when available."""
+        row = self._template_row[target]
+        th = self.artifacts.thresholds
+        return float(th[row]) if th is not None else self.artifacts.similarity_threshold
+
+    def verify_embeddings(self, emb: np.ndarray, targets: Sequence[str]) -> list[Verification]:
+        emb = _normalise(emb)
+        out = []
+        for e, t in zip(emb, targets, strict=True):
+            row = self._template_row.get(t)
+            if row is None:
+                out.append(Verification(t, "invalid_target", None, None))
+                continue
+            sim = float(e @ self.artifacts.templates[row])
+            th = self.threshold(t)
+            out.append(Verification(t, "correct" if sim >= th else "incomplete_or_unclear", sim, th))
+        return out
+
+
+def _prep(images: Any, batch: bool) -> np.ndarray:
+    if batch:
+        items = list(images)
+        if not items:
+            return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
+        return np.stack([preprocess(im) for im in items])[..., None]
+    return preprocess(images)[None, ..., None]
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-8)).astype(np.float32)
+
+
+def _check_io(session: Any, artifacts: Artifacts) -> None:
+    inputs = {i.name: i.shape for i in session.get_inputs()}
+    outputs = {o.name: o.shape for o in session.get_outputs()}
+    where = artifacts.model_path
+    if "image" not in inputs or list(inputs["image"])[1:] != [IMAGE_SIZE, IMAGE_SIZE, 1]:
+        raise ArtifactsError(f"{where}: expected input 'image' [N, {IMAGE_SIZE}, {IMAGE_SIZE}, 1], got {inputs}")
+    for name, size in (("probs", len(artifacts.classes)), ("embedding", artifacts.embedding_dim)):
+        shape = outputs.get(name)
+        if shape is None or shape[-1] not in (size, None) and not isinstance(shape[-1], str):
+            raise ArtifactsError(f"{where}: expected output {name!r} [N, {size}], got {outputs}; re-export the model")

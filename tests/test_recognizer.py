@@ -1,0 +1,174 @@
+"""Recogniser and artifacts loading, on a hand-built ONNX model (fake_artifacts) and the tiny trained model."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fake_artifacts import DIM, drawings, write_fake_artifacts
+from hanzicheck.data.charset import hsk1_chars
+from hanzicheck.inference.artifacts import ArtifactsError, bundled_path, load_artifacts
+from hanzicheck.inference.recognizer import Recognizer
+from hanzicheck.inference.results import Classification, Verification
+
+
+@pytest.fixture(scope="module")
+def fake_dir(tmp_path_factory):
+    return write_fake_artifacts(tmp_path_factory.mktemp("fake"))
+
+
+@pytest.fixture(scope="module")
+def rec(fake_dir):
+    return Recognizer.load(fake_dir)
+
+
+def test_classify_single_image(rec):
+    res = rec.classify(drawings()["十"], top_k=3)
+    assert isinstance(res, Classification)
+    assert res.char == "十" and res.confidence > 0.9
+    assert [c for c, _ in res.top_k][:2] == ["十", "一"] and len(res.top_k) == 3
+
+
+def test_classify_batch_keeps_order_and_input_kinds(rec):
+    d = drawings()
+    inputs = [d["人"], Image.fromarray(d["日"]), 255 - d["一"]]  # array, PIL, light-on-dark
+    assert [r.char for r in rec.classify(inputs)] == ["人", "日", "一"]
+    assert [r.char for r in rec.classify(np.stack([d["十"], d["人"]]))] == ["十", "人"]
+
+
+def test_unknown_class_wins(rec):
+    res = rec.classify(drawings()["Unknown"])
+    assert res.char == "Unknown" and res.top_k[0][0] == "Unknown"
+
+
+def test_low_confidence_is_unknown(tmp_path, fake_dir):
+    meta = json.loads((fake_dir / "metadata.json").read_text(encoding="utf-8"))
+    folder = write_fake_artifacts(tmp_path / "strict")
+    meta["confidence_threshold"] = 0.995  # 一 scores 0.990 (十 shares its stroke)
+    (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    res = Recognizer.load(folder).classify(drawings()["一"])
+    assert res.char == "Unknown" and res.top_k[0][0] == "一"
+
+
+def test_verify_verdicts_use_metadata_threshold(rec):
+    d = drawings()
+    ok = rec.verify(d["十"], "十")
+    assert isinstance(ok, Verification) and ok.verdict == "correct" and ok.threshold == pytest.approx(0.9)
+    wrong = rec.verify(d["一"], "十")  # 一 is 十 with a stroke missing
+    assert wrong.verdict == "incomplete_or_unclear" and wrong.similarity < 0.9
+    bad = rec.verify(d["十"], "龍")
+    assert bad.verdict == "invalid_target" and bad.similarity is None
+
+
+def test_verify_uses_calibrated_thresholds(tmp_path):
+    th = np.full(len(hsk1_chars()), 0.5, np.float32)
+    folder = write_fake_artifacts(tmp_path / "cal", thresholds=th)
+    res = Recognizer.load(folder).verify(drawings()["一"], "十")  # similarity ≈ 0.77
+    assert res.verdict == "correct" and res.threshold == pytest.approx(0.5)
+
+
+def test_verify_batch_with_targets(rec):
+    d = drawings()
+    res = rec.verify([d["十"], d["人"]], ["十", "十"])
+    assert [r.verdict for r in res] == ["correct", "incomplete_or_unclear"]
+    with pytest.raises(ValueError, match="2 images but 1 targets"):
+        rec.verify([d["十"], d["人"]], ["十"])
+
+
+def test_embed_is_normalised(rec):
+    one = rec.embed(drawings()["人"])
+    many = rec.embed(list(drawings().values()))
+    assert one.shape == (DIM,) and many.shape == (5, DIM)
+    assert np.allclose(np.linalg.norm(many, axis=1), 1.0, atol=1e-5)
+
+
+def test_to_dict_fields(rec):
+    d = drawings()
+    c = rec.classify(d["十"], top_k=2).to_dict()
+    assert list(c) == ["char", "confidence", "top_k"] and c["top_k"][0][0] == "十"
+    v = rec.verify(d["十"], "十").to_dict()
+    assert list(v) == ["target", "verdict", "similarity", "threshold"]
+    json.dumps([c, v])
+
+
+def test_threads_share_one_recognizer(rec):
+    d = drawings()
+    images = [d[c] for c in ("一", "十", "日", "人")] * 4
+    expected = [r.char for r in rec.classify(images)]
+    got: list[list[str]] = []
+
+    def work():
+        got.append([r.char for r in rec.classify(images)])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [expected] * 4
+
+
+def test_missing_folder_says_what_to_do(tmp_path):
+    with pytest.raises(ArtifactsError, match="model.onnx, templates.npz, metadata.json"):
+        load_artifacts(tmp_path / "nope")
+
+
+def test_missing_file_is_named(tmp_path, fake_dir):
+    folder = write_fake_artifacts(tmp_path / "partial")
+    (folder / "templates.npz").unlink()
+    with pytest.raises(ArtifactsError, match="missing templates.npz"):
+        load_artifacts(folder)
+
+
+def test_preprocess_version_mismatch(tmp_path):
+    folder = write_fake_artifacts(tmp_path / "old")
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    meta["preprocess_version"] = 99
+    (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ArtifactsError, match="preprocessing v99"):
+        load_artifacts(folder)
+
+
+def test_thresholds_of_wrong_length(tmp_path):
+    folder = write_fake_artifacts(tmp_path / "badth", thresholds=np.full(5, 0.5))
+    with pytest.raises(ArtifactsError, match="thresholds shape"):
+        load_artifacts(folder)
+
+
+def test_corrupt_onnx(tmp_path):
+    folder = write_fake_artifacts(tmp_path / "corrupt")
+    (folder / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(ArtifactsError, match="ONNX Runtime cannot load it"):
+        Recognizer.load(folder)
+
+
+def test_bundled_path_is_inside_the_package():
+    assert bundled_path().parts[-3:] == ("hanzicheck", "assets", "model")
+
+
+def test_bundled_model_loads_when_present():
+    if not (bundled_path() / "model.onnx").is_file():
+        pytest.skip("no bundled model yet (assets/model)")
+    rec = Recognizer.load()
+    assert rec.classify(drawings()["十"]).char in rec.classes
+
+
+def test_tiny_trained_model_recognises_its_characters(tiny_artifacts):
+    from conftest import TINY_CHARS
+    from hanzicheck.data.synth import Synthesizer
+
+    rec = Recognizer.load(tiny_artifacts)
+    rng = np.random.default_rng(123)
+    synth = Synthesizer()
+    images = [synth.char(c, rng) for c in TINY_CHARS for _ in range(3)]
+    labels = [c for c in TINY_CHARS for _ in range(3)]
+    got = [r.char for r in rec.classify(images)]
+    accuracy = np.mean([g == t for g, t in zip(got, labels, strict=True)])
+    assert accuracy > 0.5, got
+    genuine = [v.similarity for v in rec.verify(images, labels)]
+    impostor = [v.similarity for v in rec.verify(images, labels[3:] + labels[:3])]
+    assert np.mean(genuine) > np.mean(impostor)
