@@ -1,7 +1,82 @@
-"""CLI verbs: diagnose_cmd (filled in by its area)."""
+"""CLI verb ``diagnose``: which strokes of the target are missing from a drawing (image or pen-stroke JSON)."""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def _fail(message: str):
+    import typer
+
+    print(f"hanzicheck diagnose: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def load_strokes_json(path: Path) -> list:
+    """A pen-stroke file: ``[[[x, y], ...], ...]`` or ``{"strokes": [...]}`` (x, y with y down)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"cannot read strokes from {path}: {e}") from e
+    strokes = data.get("strokes") if isinstance(data, dict) else data
+    if not isinstance(strokes, list) or not strokes:
+        raise ValueError(f"{path}: expected a list of strokes, each a list of [x, y] points (or {{'strokes': ...}})")
+    return strokes
 
 
 def register(app) -> None:
     """Add this module's verbs to the app."""
+    import typer
+
+    @app.command("diagnose")
+    def diagnose_cmd(
+        path: Path = typer.Argument(..., help="Image of the drawing (PNG/JPEG/...), or a .json file of pen strokes."),
+        target: str = typer.Option(..., "--target", "-t", help="The character the learner meant to write."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        overlay: Path | None = typer.Option(None, "--overlay", help="Write a PNG: drawing + reference strokes "
+                                            "coloured by score (missing in red)."),
+        model: Path | None = typer.Option(None, "--model", help="Artifacts folder: take the verdict and "
+                                          "similarity from the recognizer's verify."),
+    ) -> None:
+        """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke."""
+        from ..data.strokes import default_db
+        from ..inference.diagnose import InkError, diagnose_analysis
+
+        db = default_db()
+        if len(target) != 1 or target not in db:
+            _fail(f"unknown target {target!r}: give one Chinese character that has stroke data (e.g. 我)")
+        if not path.is_file():
+            _fail(f"{path}: no such file")
+        drawing = path
+        if path.suffix.lower() == ".json":
+            try:
+                drawing = load_strokes_json(path)
+            except ValueError as e:
+                _fail(str(e))
+        recognizer = None
+        if model is not None:
+            try:
+                from ..inference.recognizer import Recognizer
+
+                recognizer = Recognizer.load(model)
+            except Exception as e:  # noqa: BLE001 - any load failure is a one-line CLI error
+                _fail(f"cannot load the model from {model}: {e}")
+        try:
+            result, analysis = diagnose_analysis(drawing, target, recognizer=recognizer, db=db)
+        except (InkError, KeyError) as e:
+            _fail(f"{path}: {e}")
+        result.file = str(path)
+        if overlay is not None:
+            from ..inference.diagnose_overlay import save_overlay
+
+            save_overlay(drawing, analysis, overlay)
+        if as_json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False))
+            return
+        missing = ", ".join(str(k) for k in result.missing_strokes) or "none"
+        scores = " ".join(f"{s:.2f}" for s in result.stroke_scores)
+        print(f"{path}: {target} {result.verdict} (similarity {result.similarity:.3f}); missing strokes: "
+              f"{missing}; stroke scores: {scores}"
+              + (f"; extra ink at {result.extra_ink}" if result.extra_ink else ""))

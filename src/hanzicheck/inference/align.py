@@ -1,0 +1,342 @@
+"""Put a drawing and a character's reference strokes in one frame: ink extraction, point sets, robust alignment.
+
+The drawing (an image, or pen strokes) becomes a weighted point set ``Q`` in a working frame where the ink's
+longest side spans ``FRAME`` pixels; each point's weight is the stroke length it stands for, so a thick pen
+does not outweigh a thin one. The reference medians become an evenly spaced point set ``P`` (one point per
+working pixel, labelled by stroke). ``align`` maps ``P`` onto ``Q``: a few iterations of a robust, two-way ICP
+fitting an affine transform (kept near its start, so that a missing stroke cannot drag the rest away), then a
+small per-stroke shift, as a writer's strokes are each a little off.
+
+Everything is plain numpy on a few hundred points: no SciPy, no OpenCV.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+FRAME = 64.0  # working-frame size of the drawing's longest side, in working pixels
+_MAX_SIDE = 384  # larger images are reduced first (speed; a character needs no more)
+_MAX_POINTS = 450
+REF_SPACING = 1.5  # working pixels between reference points  # ink points kept (a coarser grid beyond that)
+
+
+class InkError(ValueError):
+    """The input holds no usable drawing (unreadable, blank, no contrast)."""
+
+
+# -- images → ink ---------------------------------------------------------------------------------------------
+def to_gray(image) -> np.ndarray:
+    """A path, bytes, PIL image or array (gray, RGB, RGBA) → float32 gray 2-D array in 0..255.
+
+    Transparent pixels count as white paper (canvas exports)."""
+    if isinstance(image, (str, os.PathLike, bytes, bytearray)):
+        try:
+            src = io.BytesIO(image) if isinstance(image, (bytes, bytearray)) else image
+            with Image.open(src) as im:
+                im.load()
+                image = im.copy()
+        except (OSError, ValueError) as e:
+            name = "the given bytes" if isinstance(image, (bytes, bytearray)) else str(image)
+            raise InkError(f"cannot read an image from {name}: {e}; give a PNG/JPEG/BMP file") from e
+    if isinstance(image, Image.Image):
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            rgba = image.convert("RGBA")
+            paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(paper, rgba)
+        image = np.asarray(image.convert("L"), dtype=np.float32)
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):
+        if arr.shape[2] == 4:
+            alpha = arr[..., 3:4].astype(np.float32) / (255.0 if arr.dtype == np.uint8 else 1.0)
+            arr = arr[..., :3] * alpha + (255.0 if arr.dtype == np.uint8 else 1.0) * (1 - alpha)
+        arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 2 or min(arr.shape) < 8:
+        raise InkError(f"expected a 2-D image of at least 8×8 pixels, got shape {np.shape(image)}")
+    arr = arr.astype(np.float32)
+    if arr.max() <= 1.0 and np.issubdtype(np.asarray(image).dtype, np.floating):
+        arr = arr * 255.0  # float images in 0..1
+    return arr
+
+
+def _otsu(values: np.ndarray) -> float:
+    hist, edges = np.histogram(values, bins=64, range=(0.0, 256.0))
+    p = hist.astype(np.float64) / max(hist.sum(), 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    w = np.cumsum(p)
+    mu = np.cumsum(p * centers)
+    between = (mu[-1] * w - mu) ** 2 / np.maximum(w * (1 - w), 1e-12)
+    return float(edges[int(np.argmax(between)) + 1])
+
+
+def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """Gray image → (bool ink mask, scale of the mask relative to the input). Either polarity; uneven paper
+    (photos, shading) is flattened against a coarse estimate of the paper brightness."""
+    h, w = gray.shape
+    scale = min(1.0, _MAX_SIDE / max(h, w))
+    if scale < 1.0:
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        gray = np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX), dtype=np.float32)
+    lo, med, hi = np.percentile(gray, [1, 50, 99])
+    if hi - med > med - lo:  # ink is the bright tail: light strokes on a dark ground
+        gray = 255.0 - gray
+        lo, med, hi = 255.0 - hi, 255.0 - med, 255.0 - lo
+    if hi - lo < 24:
+        raise InkError(f"no ink found: the image has almost no contrast (range {hi - lo:.0f} of 255)")
+    # paper brightness: the brightest values of a coarse grid, smoothed and stretched back to full size
+    gh, gw = gray.shape
+    cells = 8
+    ys = np.linspace(0, gh, cells + 1).astype(int)
+    xs = np.linspace(0, gw, cells + 1).astype(int)
+    grid = np.array([[np.percentile(gray[ys[i]:ys[i + 1], xs[j]:xs[j + 1]], 90) for j in range(cells)]
+                     for i in range(cells)], np.float32)
+    paper = np.asarray(Image.fromarray(grid).resize((gw, gh), Image.Resampling.BILINEAR), np.float32)
+    flat = gray / np.maximum(paper, 1.0) * 255.0
+    flat = np.clip(flat, 0, 255)
+    thr = _otsu(flat)
+    thr = min(thr, 235.0)
+    mask = flat < thr
+    # drop isolated specks (noise): an ink pixel needs two ink neighbours
+    pad = np.pad(mask, 1)
+    neigh = sum(pad[1 + dy:gh + 1 + dy, 1 + dx:gw + 1 + dx].astype(np.int8)
+                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    mask &= neigh >= 2
+    if mask.sum() < 4:
+        raise InkError("no ink found: the image looks blank")
+    if mask.mean() > 0.6:
+        raise InkError(f"the image is {mask.mean():.0%} ink: not a drawing on paper")
+    return mask, scale
+
+
+@dataclass
+class Drawing:
+    """The drawing as weighted points in the working frame. ``to_input`` maps working → input coordinates
+    (x_in = x * to_input[0] + to_input[1], same for y with to_input[2])."""
+
+    points: np.ndarray  # (m, 2) float32, x right, y down
+    weights: np.ndarray  # (m,) stroke length (working pixels) each point stands for
+    half_width: float  # the pen's half width in working pixels (0 for pen strokes)
+    to_input: tuple[float, float, float]
+    directions: np.ndarray | None = None  # (m, 2) unit tangents, pen strokes only
+
+
+def drawing_from_image(image) -> Drawing:
+    gray = to_gray(image)
+    mask, scale = ink_mask(gray)
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = mask[y0:y1, x0:x1].astype(np.float32)
+    k = FRAME / max(crop.shape)  # working pixels per mask pixel
+    size = (max(1, round(crop.shape[1] * k)), max(1, round(crop.shape[0] * k)))
+    resample = Image.Resampling.BOX if k < 1 else Image.Resampling.BILINEAR
+    work = np.asarray(Image.fromarray(crop).resize(size, resample), np.float32)
+    ink = work > (0.25 if k < 1 else 0.5)
+    if not ink.any():
+        ink = work >= work.max() * 0.5
+    area = float(ink.sum())
+    pad = np.pad(ink, 1)
+    inner = pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:]
+    boundary = float((ink & ~inner).sum())
+    width = max(1.0, 2.0 * area / max(boundary, 1.0))
+    py, px = np.nonzero(ink)
+    step = 1
+    while len(px) / step**2 > _MAX_POINTS:
+        step += 1
+    if step > 1:
+        keep = (py % step == 0) & (px % step == 0)
+        py, px = py[keep], px[keep]
+    pts = np.stack([px, py], axis=1).astype(np.float32) + 0.5
+    weights = np.full(len(pts), step**2 / width, np.float32)
+    # working (x, y) → input pixel: mask pixel = x / k + x0; input pixel = mask pixel / scale
+    to_input = (1.0 / (k * scale), x0 / scale, y0 / scale)
+    return Drawing(pts, weights, width / 2.0, to_input)
+
+
+def _resample(line: np.ndarray, spacing: float) -> np.ndarray:
+    line = np.asarray(line, np.float32).reshape(-1, 2)
+    if len(line) < 2:
+        return line.copy()
+    seg = np.hypot(*np.diff(line, axis=0).T)
+    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    if arc[-1] <= 1e-6:
+        return line[:1].copy()
+    n = max(2, int(np.ceil(arc[-1] / spacing)) + 1)
+    t = np.linspace(0.0, float(arc[-1]), n)
+    return np.stack([np.interp(t, arc, line[:, 0]), np.interp(t, arc, line[:, 1])], axis=1).astype(np.float32)
+
+
+def _tangents(line: np.ndarray) -> np.ndarray:
+    if len(line) < 2:
+        return np.tile(np.array([[1.0, 0.0]], np.float32), (len(line), 1))
+    g = np.gradient(line, axis=0)
+    return (g / np.maximum(np.hypot(g[:, 0], g[:, 1]), 1e-6)[:, None]).astype(np.float32)
+
+
+def drawing_from_strokes(strokes: Sequence) -> Drawing:
+    """Pen strokes (each (n, 2) x, y with y down, any unit) → points along the pen's path, 1 working px apart."""
+    arrays = [np.asarray(s, np.float32).reshape(-1, 2) for s in strokes]
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
+        raise InkError("no ink found: the strokes hold no points")
+    allp = np.concatenate(arrays)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    extent = float(max(hi - lo))
+    if not np.isfinite(extent):
+        raise InkError("stroke points must be finite numbers")
+    k = FRAME / extent if extent > 0 else 1.0
+    lines = [_resample((a - lo) * k, 1.0) for a in arrays]
+    pts = np.concatenate(lines)
+    dirs = np.concatenate([_tangents(ln) for ln in lines])
+    return Drawing(pts, np.ones(len(pts), np.float32), 0.0, (1.0 / k, float(lo[0]), float(lo[1])), dirs)
+
+
+# -- the reference ----------------------------------------------------------------------------------------------
+@dataclass
+class Reference:
+    """Reference medians as points (working frame of the reference), ``labels`` = stroke index per point."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    directions: np.ndarray
+    n_strokes: int
+
+
+def reference_points(medians: Sequence[np.ndarray]) -> Reference:
+    """Medians (1024-box image coordinates) scaled so the character's longest side spans FRAME, REF_SPACING apart."""
+    allp = np.concatenate([np.asarray(m, np.float32) for m in medians])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    k = FRAME / max(float(max(hi - lo)), 1.0)
+    lines = [_resample((np.asarray(m, np.float32) - lo) * k, REF_SPACING) for m in medians]
+    labels = np.concatenate([np.full(len(ln), i, np.int32) for i, ln in enumerate(lines)])
+    dirs = np.concatenate([_tangents(ln) for ln in lines])
+    return Reference(np.concatenate(lines), labels, dirs, len(lines))
+
+
+# -- alignment -------------------------------------------------------------------------------------------------
+def sqdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise squared distances (len(a), len(b))."""
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.maximum(d, 0.0)
+
+
+@dataclass
+class Alignment:
+    """``A`` (2×2) and ``t`` map reference points into the working frame; ``shifts`` (n_strokes, 2) per stroke."""
+
+    A: np.ndarray
+    t: np.ndarray
+    shifts: np.ndarray
+
+    def apply(self, ref: Reference) -> np.ndarray:
+        return (ref.points @ self.A.T + self.t + self.shifts[ref.labels]).astype(np.float32)
+
+
+def _bbox_init(ref_pts: np.ndarray, drawing: Drawing) -> tuple[np.ndarray, np.ndarray]:
+    rlo, rhi = ref_pts.min(axis=0), ref_pts.max(axis=0)
+    h = drawing.half_width
+    dlo, dhi = drawing.points.min(axis=0) + h * 0.5, drawing.points.max(axis=0) - h * 0.5
+    rs = np.maximum(rhi - rlo, 1.0)
+    ds = np.maximum(dhi - dlo, 1.0)
+    s = ds / rs
+    # a stroke-thin side (一, 丨) keeps the other side's scale
+    if rs[0] < 8 or ds[0] < 8:
+        s[0] = s[1]
+    if rs[1] < 8 or ds[1] < 8:
+        s[1] = s[0]
+    A = np.diag(s).astype(np.float64)
+    t = (dlo + dhi) / 2 - A @ ((rlo + rhi) / 2)
+    return A, t
+
+
+def _fit_affine(src: np.ndarray, dst: np.ndarray, w: np.ndarray, A0: np.ndarray, t0: np.ndarray,
+                ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least squares affine src → dst, with a ridge pulling the linear part toward A0; ``ridge`` is the
+    prior's weight relative to the data (so a lone horizontal stroke cannot pick an arbitrary height or shear)."""
+    W = float(w.sum())
+    if W < 1e-6:
+        return A0, t0
+    src = src.astype(np.float64)
+    dst = dst.astype(np.float64)
+    m = (src * w[:, None]).sum(0) / W
+    c = src - m
+    spread = float((w * (c * c).sum(1)).sum()) / 2.0  # per axis, on average
+    mu = ridge * max(spread, W)
+    G = (c * w[:, None]).T @ c + np.eye(2) * mu
+    rhs = (c * w[:, None]).T @ dst + mu * A0.T  # column r: row r of A
+    A = np.linalg.solve(G, rhs).T
+    t = (w[:, None] * dst).sum(0) / W - A @ m
+    return A, t
+
+
+def _icp(P: np.ndarray, drawing: Drawing, A0: np.ndarray, t0: np.ndarray, iterations: int,
+         ridge: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Robust two-way ICP from (A0, t0); returns A, t and the final truncated two-way distance."""
+    Q = drawing.points
+    wq = drawing.weights
+    h = drawing.half_width
+    A, t = A0.copy(), t0.copy()
+    for it in range(iterations + 1):
+        tau = 12.0 + (4.0 - 12.0) * min(it / max(iterations - 1, 1), 1.0)
+        Pt = (P @ A.T + t).astype(np.float32)
+        D = sqdist(Pt, Q)
+        iq = D.argmin(axis=1)
+        dp = np.sqrt(D[np.arange(len(P)), iq])
+        ip = D.argmin(axis=0)
+        dq = np.maximum(np.sqrt(D[ip, np.arange(len(Q))]) - h, 0.0)
+        if it == iterations:
+            cost = float(np.minimum(dp, 6.0).mean() + (wq * np.minimum(dq, 6.0)).sum() / wq.sum())
+            return A, t, cost
+        wp = np.clip(1 - (dp / tau) ** 2, 0, None) ** 2
+        wqq = wq * np.clip(1 - (dq / tau) ** 2, 0, None) ** 2
+        # ink points pull their nearest reference point toward the pen's centre line, not its edge
+        target_q = Q
+        if h > 0:
+            v = Pt[ip] - Q
+            n = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1e-6)
+            target_q = Q + v * (np.minimum(n, h) / n)[:, None]
+        src = np.concatenate([P, P[ip]])
+        dst = np.concatenate([Q[iq], target_q])
+        A, t = _fit_affine(src, dst, np.concatenate([wp, wqq]), A0, t0, ridge)
+    raise AssertionError("unreachable")
+
+
+def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iterations: int = 12,
+          ridge: float = 0.05, local_shift: float = 5.0) -> Alignment:
+    """Robust two-way ICP of the reference (strokes where ``keep`` is True) onto the drawing, then a small
+    shift per stroke. With ``keep``, two starts are tried: the kept strokes' box fitted to the ink's box (right
+    when the left-out stroke is really missing and spanned the character) and the whole character's box."""
+    keep_pts = np.ones(len(ref.points), bool) if keep is None else keep[ref.labels]
+    P = ref.points[keep_pts]
+    Q = drawing.points
+    starts = [_bbox_init(P, drawing)]
+    if keep is not None and not keep_pts.all():
+        starts.append(_bbox_init(ref.points, drawing))
+    A, t, _ = min((_icp(P, drawing, A0, t0, iterations, ridge) for A0, t0 in starts), key=lambda r: r[2])
+    shifts = np.zeros((ref.n_strokes, 2))
+    if local_shift > 0:  # every stroke, kept or not, may move a little toward its own ink
+        labels = ref.labels
+        Pt = ref.points @ A.T + t
+        for _ in range(2):
+            Ps = (Pt + shifts[labels]).astype(np.float32)
+            D = sqdist(Ps, Q)
+            iq = D.argmin(axis=1)
+            res = Q[iq] - Ps
+            dp = np.hypot(res[:, 0], res[:, 1])
+            wp = np.clip(1 - (dp / 6.0) ** 2, 0, None) ** 2
+            for k in range(ref.n_strokes):
+                sel = labels == k
+                ws = wp[sel]
+                if ws.sum() < 0.5 * sel.sum():  # most of the stroke has no ink near: leave it where it is
+                    continue
+                move = (res[sel] * ws[:, None]).sum(0) / ws.sum()
+                new = shifts[k] + move
+                norm = float(np.hypot(*new))
+                shifts[k] = new if norm <= local_shift else new * (local_shift / norm)
+    return Alignment(A, t, shifts)

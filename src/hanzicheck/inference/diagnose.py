@@ -1,0 +1,247 @@
+"""Stroke diagnosis: which of the target's strokes are missing from a drawing, and where there is extra ink.
+
+Method (works on plain images and on pen strokes):
+
+1. The drawing becomes weighted ink points, the target's reference medians evenly spaced points (``align``).
+2. The reference is aligned to the ink: robust two-way ICP for an affine transform, then a small shift per stroke.
+3. Each reference stroke ``k`` is judged by what it explains. Its *cost* of being absent: the ink that only ``k``
+   accounts for (ink that would be far from every other stroke); its *cost* of being present: its median points
+   with no ink near. ``evidence_k`` = (absent-cost − present-cost) / its length, in −1..1. The stroke score is
+   ``(1 + evidence) / 2``: 1 = clearly drawn, 0.5 = cannot tell (e.g. it lies on other strokes' ink), 0 = no ink.
+4. Leave-one-out: the reference is re-aligned without each of the ``CANDIDATES`` lowest-scoring strokes (the
+   missing stroke may have pulled the first alignment askew) and that stroke's score measured again. Among those
+   scoring under 0.5, the one whose removal lowers the two-way alignment cost most is named missing when it
+   saves at least ``MIN_GAIN`` and the remaining fit is good (cost under ``MAX_COST``; a drawing that fits
+   badly is "unclear", not "stroke k missing"); then the next one, up to ``MAX_MISSING``.
+
+Ink far from every reference stroke is reported as ``extra_ink`` boxes (input pixel coordinates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .align import (
+    REF_SPACING,
+    Alignment,
+    Drawing,
+    InkError,
+    Reference,
+    align,
+    drawing_from_image,
+    drawing_from_strokes,
+    reference_points,
+    sqdist,
+)
+
+__all__ = ["Diagnosis", "InkError", "diagnose", "diagnose_analysis", "analyse", "MISSING_SCORE"]
+
+
+MISSING_SCORE = 0.35  # a stroke scoring under this may be named missing
+MAX_MISSING = 3
+CANDIDATES = 6  # strokes given a leave-one-out re-alignment
+MIN_GAIN = 0.02  # two-way cost (0..1) a stroke's removal must save to be called missing
+MAX_COST = 0.2  # beyond this the drawing fits too badly to name a stroke
+TAU = 6.0  # working pixels (of 64): distance beyond which ink and strokes do not explain each other
+EXTRA_DIST = 9.0  # ink this far (beyond the pen's half width) from every stroke is extra
+EXTRA_MIN_LENGTH = 6.0  # working pixels of stroke length for an extra-ink region to count
+
+
+@dataclass
+class Diagnosis:
+    """Result of :func:`diagnose`. ``stroke_scores[k]`` is in 0..1 for reference stroke ``k`` (standard order);
+    ``extra_ink``: (x0, y0, x1, y1) boxes in input pixels (image) or input units (strokes)."""
+
+    target: str
+    verdict: str
+    similarity: float
+    missing_strokes: list[int]
+    stroke_scores: list[float]
+    extra_ink: list[tuple[int, int, int, int]] = field(default_factory=list)
+    file: str | None = None
+
+    def to_dict(self) -> dict:
+        out: dict = {"file": self.file} if self.file is not None else {}
+        out.update(target=self.target, verdict=self.verdict, similarity=round(float(self.similarity), 4),
+                   missing_strokes=list(self.missing_strokes),
+                   stroke_scores=[round(float(s), 3) for s in self.stroke_scores],
+                   extra_ink=[list(b) for b in self.extra_ink])
+        return out
+
+
+@dataclass
+class Analysis:
+    """Everything the diagnosis saw (for overlays and evaluation)."""
+
+    drawing: Drawing
+    reference: Reference
+    alignment: Alignment
+    scores: np.ndarray
+    missing: list[int]
+    fit: float  # 0..1, how well the kept strokes and the ink explain each other
+    extra_ink: list[tuple[int, int, int, int]]
+
+
+def _clip(d: np.ndarray) -> np.ndarray:
+    return np.minimum(d, TAU) / TAU
+
+
+def _per_stroke_min(Pt: np.ndarray, labels: np.ndarray, n: int, Q: np.ndarray) -> np.ndarray:
+    """(len(Q), n) distance from each ink point to the nearest point of each stroke."""
+    D = np.sqrt(sqdist(Q, Pt))
+    out = np.full((len(Q), n), np.inf, np.float64)
+    for k in range(n):
+        sel = labels == k
+        if sel.any():
+            out[:, k] = D[:, sel].min(axis=1)
+    return out
+
+
+def _evidence(ref: Reference, drawing: Drawing, alignment: Alignment,
+              present: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Per-stroke evidence (−1..1, NaN for strokes not in ``present``), the fit cost, ink→stroke distances."""
+    Pt = alignment.apply(ref)
+    Q = drawing.points
+    w = drawing.weights.astype(np.float64)
+    h = drawing.half_width
+    n = ref.n_strokes
+    Dq = np.maximum(_per_stroke_min(Pt, ref.labels, n, Q) - h, 0.0)
+    Dq[:, ~present] = np.inf
+    dp = np.sqrt(sqdist(Pt, Q).min(axis=1))
+    cp = _clip(dp)
+    order = np.sort(Dq, axis=1)
+    best = _clip(order[:, 0])
+    second = _clip(order[:, 1]) if n > 1 else np.ones(len(Q))
+    owner = Dq.argmin(axis=1)
+    ev = np.full(n, np.nan)
+    for k in np.flatnonzero(present):
+        sel = ref.labels == k
+        length = max(float(sel.sum()) * REF_SPACING, 1.0)
+        mine = owner == k
+        absent_cost = float((w[mine] * (second[mine] - best[mine])).sum())
+        present_cost = float(cp[sel].sum()) * REF_SPACING
+        ev[k] = np.clip((absent_cost - present_cost) / length, -1.0, 1.0)
+    keep_pts = present[ref.labels]
+    cost = (float(cp[keep_pts].sum()) * REF_SPACING + float((w * best).sum())) / max(
+        keep_pts.sum() * REF_SPACING + w.sum(), 1.0)
+    return ev, cost, Dq.min(axis=1)
+
+
+def _extra_boxes(drawing: Drawing, dist: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Clusters of ink far from every kept stroke → boxes in input coordinates."""
+    far = dist > EXTRA_DIST
+    if not far.any():
+        return []
+    pts = drawing.points[far]
+    wts = drawing.weights[far]
+    # single-link clusters of far points (a few hundred at most)
+    near = sqdist(pts, pts) <= 3.0**2
+    label = -np.ones(len(pts), int)
+    cur = 0
+    for i in range(len(pts)):
+        if label[i] >= 0:
+            continue
+        stack = [i]
+        label[i] = cur
+        while stack:
+            j = stack.pop()
+            for m in np.flatnonzero(near[j] & (label < 0)):
+                label[m] = cur
+                stack.append(m)
+        cur += 1
+    sx, ox, oy = drawing.to_input
+    boxes = []
+    for c in range(cur):
+        sel = label == c
+        if wts[sel].sum() < EXTRA_MIN_LENGTH:
+            continue
+        lo, hi = pts[sel].min(axis=0), pts[sel].max(axis=0)
+        boxes.append((int(np.floor(lo[0] * sx + ox)), int(np.floor(lo[1] * sx + oy)),
+                      int(np.ceil(hi[0] * sx + ox)), int(np.ceil(hi[1] * sx + oy))))
+    return boxes
+
+
+def is_strokes(obj) -> bool:
+    """True for pen strokes: a list/tuple of (n, 2) point sequences (an image is a 2-D array, a path or bytes)."""
+    if isinstance(obj, np.ndarray) or not isinstance(obj, (list, tuple)) or not obj:
+        return False
+    try:
+        first = np.asarray(obj[0], dtype=np.float32)
+    except (ValueError, TypeError):
+        return False
+    return first.ndim == 2 and first.shape[1] == 2
+
+
+def analyse(image_or_strokes, medians: Sequence[np.ndarray]) -> Analysis:
+    """Align the drawing to the reference medians and score each stroke (see the module doc)."""
+    if is_strokes(image_or_strokes):
+        drawing = drawing_from_strokes(image_or_strokes)
+    else:
+        drawing = drawing_from_image(image_or_strokes)
+    ref = reference_points(medians)
+    n = ref.n_strokes
+    present = np.ones(n, bool)
+    alignment = align(ref, drawing)
+    ev, cost, dist = _evidence(ref, drawing, alignment, present)
+    scores = (1.0 + ev) / 2.0
+    missing: list[int] = []
+    while len(missing) < min(MAX_MISSING, n - 1):
+        # leave-one-out: re-align without each doubtful stroke; a stroke is missing when the drawing is explained
+        # better without it (lower two-way cost) and, so aligned, its own ink is not there
+        cands = [int(k) for k in np.argsort(scores) if present[k]][:CANDIDATES]
+        best = None
+        for k in cands:
+            keep = present.copy()
+            keep[k] = False
+            al = align(ref, drawing, keep=keep)
+            trial_ev, _, _ = _evidence(ref, drawing, al, present)
+            _, trial_cost, trial_dist = _evidence(ref, drawing, al, keep)
+            loo_score = (1.0 + trial_ev[k]) / 2.0
+            if loo_score < 0.5 and (best is None or trial_cost < best[1]):
+                best = (k, trial_cost, keep, al, trial_dist, loo_score)
+        if best is None or best[1] > cost - MIN_GAIN or best[1] > MAX_COST:
+            break
+        k, cost, present, alignment, dist, scores[k] = best
+        missing.append(k)
+    fit = float(np.clip(1.0 - 2.0 * cost, 0.0, 1.0))
+    return Analysis(drawing, ref, alignment, np.clip(scores, 0, 1), missing, fit, _extra_boxes(drawing, dist))
+
+
+def diagnose(image_or_strokes, target: str, recognizer=None, db=None) -> Diagnosis:
+    """Which strokes of ``target`` are missing from a drawing (image: array/PIL/path/bytes; or pen strokes: a list
+    of (n, 2) x, y arrays with y down). With a ``recognizer``, verdict and similarity are its ``verify``'s;
+    otherwise the verdict is ``correct`` when no stroke is missing and no extra ink was found, else
+    ``incomplete_or_unclear``, and similarity is the alignment fit (0..1).
+
+    Raises KeyError for a target without stroke data, InkError (a ValueError) for an unreadable or blank drawing."""
+    return diagnose_analysis(image_or_strokes, target, recognizer, db)[0]
+
+
+def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None) -> tuple[Diagnosis, Analysis]:
+    """:func:`diagnose` and the :class:`Analysis` behind it (for overlays)."""
+    if db is None:
+        from ..data.strokes import default_db
+
+        db = default_db()
+    if not isinstance(target, str) or len(target) != 1:
+        raise KeyError(f"target must be one character, got {target!r}")
+    chars = db.get(target)  # KeyError naming the target
+    file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
+    result = analyse(image_or_strokes, chars.medians)
+    scores = [float(s) for s in result.scores]
+    if recognizer is not None:
+        image = image_or_strokes
+        if is_strokes(image_or_strokes):
+            from ..data.render import render_strokes
+
+            image = render_strokes(image_or_strokes, size=64)
+        ver = recognizer.verify(image, target)
+        verdict, similarity = ver.verdict, float(ver.similarity)
+    else:
+        verdict = "correct" if not result.missing and not result.extra_ink else "incomplete_or_unclear"
+        similarity = result.fit
+    return Diagnosis(target, verdict, similarity, list(result.missing), scores, result.extra_ink, file), result

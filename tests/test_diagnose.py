@@ -1,0 +1,130 @@
+"""Stroke diagnosis: complete characters pass, a dropped stroke is named, pens/slant/polarity/strokes inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hanzicheck.data.download import DownloadError
+from hanzicheck.data.render import render_strokes
+from hanzicheck.data.strokes import default_db
+from hanzicheck.inference.diagnose import Diagnosis, InkError, analyse, diagnose
+
+
+@pytest.fixture(scope="module")
+def db():
+    try:
+        return default_db()
+    except DownloadError as e:
+        pytest.skip(f"stroke data unavailable: {e}")
+
+
+def slanted(medians, drop=(), shear=0.15, scale=(1.0, 0.9)):
+    """Reference medians as a learner might write them: sheared, squashed, minus the ``drop`` strokes."""
+    out = []
+    for i, m in enumerate(medians):
+        if i in drop:
+            continue
+        m = np.asarray(m, np.float64)
+        x, y = m[:, 0] * scale[0], m[:, 1] * scale[1]
+        out.append(np.stack([x - shear * y, y], axis=1))
+    return out
+
+
+def image(db, char, drop=(), pen=0.035, size=96, **kw):
+    return render_strokes(slanted(db.get(char).medians, drop, **kw), size=size, pen_width=pen)
+
+
+@pytest.mark.parametrize("char", ["我", "好", "国"])
+def test_complete_character_has_no_missing_stroke(db, char):
+    d = diagnose(image(db, char), char, db=db)
+    assert d.missing_strokes == []
+    assert d.verdict == "correct"
+    assert len(d.stroke_scores) == len(db.get(char).medians)
+    assert min(d.stroke_scores) > 0.5
+
+
+@pytest.mark.parametrize(("char", "k"), [("我", 6), ("我", 3), ("好", 5), ("国", 2), ("大", 1)])
+def test_dropped_stroke_is_named_first(db, char, k):
+    d = diagnose(image(db, char, drop=(k,)), char, db=db)
+    assert d.missing_strokes[:1] == [k]
+    assert d.verdict == "incomplete_or_unclear"
+    assert d.stroke_scores[k] == min(d.stroke_scores)
+
+
+def test_thick_pen_and_light_on_dark(db):
+    thick = image(db, "我", drop=(6,), pen=0.09)
+    assert diagnose(thick, "我", db=db).missing_strokes[:1] == [6]
+    assert diagnose(255 - image(db, "我", pen=0.09), "我", db=db).missing_strokes == []
+
+
+def test_strokes_input(db):
+    strokes = slanted(db.get("好").medians)
+    assert diagnose(strokes, "好", db=db).missing_strokes == []
+    partial = [s.tolist() for i, s in enumerate(strokes) if i != 2]  # plain lists work too
+    assert diagnose(partial, "好", db=db).missing_strokes[:1] == [2]
+
+
+def test_synthesised_handwriting(db):
+    from hanzicheck.data.synth import Synthesizer
+
+    synth = Synthesizer(db)
+    rng = np.random.default_rng(7)
+    medians = db.get("木").medians
+    complete = sum(bool(analyse(synth.char("木", rng), medians).missing) for _ in range(6))
+    named = sum(analyse(synth.char("木", rng, drop=[0]), medians).missing[:1] == [0] for _ in range(6))
+    assert complete <= 1
+    assert named >= 4
+
+
+def test_to_dict_fields(db):
+    d = diagnose(image(db, "大", drop=(1,)), "大", db=db)
+    out = d.to_dict()
+    assert list(out) == ["target", "verdict", "similarity", "missing_strokes", "stroke_scores", "extra_ink"]
+    assert out["missing_strokes"] == [1]
+    assert 0.0 <= out["similarity"] <= 1.0
+    d.file = "x.png"
+    assert d.to_dict()["file"] == "x.png"
+
+
+def test_recognizer_gives_the_verdict(db):
+    from dataclasses import dataclass
+
+    @dataclass
+    class Ver:
+        target: str
+        verdict: str
+        similarity: float
+        threshold: float
+
+    class Rec:  # the Recognizer interface diagnose relies on: verify(image, target)
+        def verify(self, img, target):
+            assert img.ndim == 2
+            return Ver(target, "correct", 0.91, 0.8)
+
+    d = diagnose(slanted(db.get("大").medians), "大", recognizer=Rec(), db=db)
+    assert (d.verdict, d.similarity) == ("correct", 0.91)
+
+
+def test_extra_ink_is_boxed(db):
+    stray = np.array([[160.0, 130.0], [300.0, 150.0]], np.float32)  # in the empty top-left corner of 大
+    img = render_strokes(slanted([*db.get("大").medians, stray]), size=96)
+    d = diagnose(img, "大", db=db)
+    assert d.missing_strokes == []
+    assert len(d.extra_ink) == 1
+    x0, y0, x1, y1 = d.extra_ink[0]
+    assert x1 < 48 and y1 < 30  # top left, where the stray line is
+
+
+def test_errors(db):
+    with pytest.raises(KeyError, match="no stroke data"):
+        diagnose(image(db, "大"), "☃", db=db)
+    with pytest.raises(InkError, match="no ink"):
+        diagnose(np.full((64, 64), 255, np.uint8), "大", db=db)
+    with pytest.raises(InkError, match="cannot read"):
+        diagnose(b"not an image", "大", db=db)
+
+
+def test_diagnosis_is_a_dataclass():
+    d = Diagnosis("大", "correct", 1.0, [], [1.0, 1.0, 1.0])
+    assert d.to_dict()["extra_ink"] == []
