@@ -165,6 +165,13 @@ def test_bad_inputs_raise_invalid_image(bad, words):
         preprocess(bad)
 
 
+def test_blank_is_paper_when_allowed():
+    x = preprocess(np.full((64, 64), 200, np.uint8), allow_blank=True)
+    assert x.shape == (IMAGE_SIZE, IMAGE_SIZE) and (x == 1.0).all()
+    with pytest.raises(InvalidImageError, match="not an image"):
+        preprocess(b"garbage", allow_blank=True)  # only blank images are forgiven
+
+
 def test_truncated_png_is_invalid():
     data = _png(_cross(200))
     with pytest.raises(InvalidImageError, match="truncated"):

@@ -31,12 +31,17 @@ class InvalidImageError(ValueError):
     """The input cannot be turned into a model input (not an image, truncated, empty, too large, no ink)."""
 
 
-def preprocess(image: Any) -> np.ndarray:
+class _NoInk(Exception):
+    """A readable image without strokes (blank paper, or only noise)."""
+
+
+def preprocess(image: Any, allow_blank: bool = False) -> np.ndarray:
     """Any image → float32 [40, 40] in [0, 1], dark strokes (0) on light paper (1), cropped, centred, aspect kept.
 
     ``image``: a path (str/Path), encoded bytes, a PIL image or a numpy array (2-D, or H×W×1/2/3/4; uint8, other
     integers, bool or float in [0, 1] or [0, 255]). Raises ``InvalidImageError`` when it is not a readable image,
-    has no pixels, is over 40 megapixels, or holds no ink.
+    has no pixels, is over 40 megapixels, or holds no ink. ``allow_blank=True`` (training data, where a rare blank
+    sample must not stop a run) returns plain paper (all ones) for an image without ink instead.
     """
     if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 2:
         gray = image  # fast path: readers and the synthesiser
@@ -45,7 +50,12 @@ def preprocess(image: Any) -> np.ndarray:
         gray = to_gray(image)
     if max(gray.shape) > MAX_WORK_SIDE:
         gray = _shrink(gray)
-    return _normalise(gray)
+    try:
+        return _normalise(gray)
+    except _NoInk as e:
+        if allow_blank:
+            return np.ones((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+        raise InvalidImageError(str(e)) from None
 
 
 def preprocess_batch(images: Iterable[Any]) -> np.ndarray:
@@ -165,12 +175,12 @@ def _normalise(gray: np.ndarray) -> np.ndarray:
     dark = (g - paper) if inverted else (paper - g)  # how far each pixel is from paper, towards ink
     contrast = float(dark.max())
     if contrast < MIN_CONTRAST:
-        raise InvalidImageError(f"no ink: the image is blank or too faint (contrast {contrast:.0f} of 255 grey levels)")
+        raise _NoInk(f"no ink: the image is blank or too faint (contrast {contrast:.0f} of 255 grey levels)")
     floor = NOISE_FLOOR * contrast
     dark = np.clip((dark - floor) * (1.0 / (contrast - floor)), 0.0, 1.0)
     box = _ink_box(dark > 0.25)
     if box is None:
-        raise InvalidImageError("no ink: only isolated specks, no strokes")
+        raise _NoInk("no ink: only isolated specks, no strokes")
     y0, y1, x0, x1 = box
     crop = dark[y0:y1, x0:x1]
     h, w = crop.shape
