@@ -273,7 +273,7 @@ def _preprocess(image: np.ndarray) -> np.ndarray:
         from .preprocess import preprocess
     except ImportError:  # until data/preprocess.py lands
         return _crop_resize(image)
-    return preprocess(image)
+    return preprocess(image, allow_blank=True)  # a rare blank sample must not stop a training run
 
 
 def _crop_resize(image: np.ndarray, size: int = 40, margin: int = 2) -> np.ndarray:
