@@ -1,7 +1,295 @@
-"""CLI verbs: predict_cmds (filled in by its area)."""
+"""CLI verbs ``classify``, ``verify``, ``calibrate`` and ``evaluate`` (the recogniser on files).
+
+JSON lines on stdout with ``--json``; errors: one line on stderr and exit status 2. A bad image inside a folder gets
+its own ``{"file", "error"}`` line and the rest carries on; a bad file named on the command line also makes the
+exit status 2 (after the others are done).
+"""
 
 from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+PROGRESS_MIN = 50  # show a progress bar from this many images on
+
+
+def _fail(message: str) -> None:
+    print(f"hanzicheck: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+ModelOpt = Annotated[Path | None, typer.Option("--model", help="Artifacts folder (default: the bundled model).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")]
+ThreadsOpt = Annotated[int, typer.Option(help="ONNX Runtime threads.")]
+
+
+def _recognizer(model: Path | None, threads: int = 1):
+    from ..inference.artifacts import ArtifactsError
+    from ..inference.recognizer import Recognizer
+
+    try:
+        return Recognizer.load(model, threads=threads)
+    except ArtifactsError as e:
+        _fail(str(e))
+
+
+def collect_images(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """(image file, named explicitly) for each PATH: a file, or a folder's images (sorted by name)."""
+    out: list[tuple[Path, bool]] = []
+    for p in paths:
+        if p.is_dir():
+            files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
+            if not files:
+                _fail(f"{p}: no images ({', '.join(IMAGE_EXTS)}) in this folder")
+            out += [(f, False) for f in files]
+        elif p.exists():
+            out.append((p, True))
+        else:
+            _fail(f"{p}: no such file or folder")
+    return out
+
+
+@contextmanager
+def progress_bar(total: int, what: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr (only on a terminal and for long jobs); yields ``advance(n)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    if not enabled or total < PROGRESS_MIN or not console.is_terminal:
+        yield lambda n: None
+        return
+    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _preprocess_files(files: list[Path], show: bool) -> tuple[np.ndarray, list[int], dict[int, str]]:
+    """Preprocess each file: (stacked inputs of the good ones, their indices, {index: error})."""
+    from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
+
+    xs, ok, errors = [], [], {}
+    with progress_bar(len(files), "reading images", show) as advance:
+        for i, f in enumerate(files):
+            try:
+                xs.append(preprocess(f))
+                ok.append(i)
+            except InvalidImageError as e:
+                errors[i] = str(e)
+            advance(1)
+    x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    return x, ok, errors
+
+
+def _emit(rows: list[dict[str, Any]], json_out: bool, columns: list[str], title: str) -> None:
+    if json_out:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c, justify="right" if c in ("confidence", "similarity", "threshold") else "left",
+                         overflow="fold")
+    names = [Path(r["file"]).name for r in rows]
+    short = len(set(names)) == len(names)  # file names alone when they are unambiguous: the table stays narrow
+    failed = []
+    for row in rows:
+        if "error" in row:
+            failed.append(row)
+            continue
+        cells = []
+        for c in columns:
+            v = row.get(c)
+            if c == "file" and short:
+                v = Path(v).name
+            elif c == "top_k":
+                v = "  ".join(f"{ch} {p:.2f}" for ch, p in v)
+            elif isinstance(v, float):
+                v = f"{v:.3f}"
+            elif c == "verdict":
+                v = {"correct": "[green]correct[/]", "invalid_target": "[yellow]invalid_target[/]"}.get(v, f"[red]{v}[/]")
+            cells.append("—" if v is None else str(v))
+        table.add_row(*cells)
+    console = Console()
+    console.print(table)
+    for row in failed:
+        console.print(f"[red]{row['error']}[/]", highlight=False)
+
+
+def classify(
+    paths: Annotated[list[Path], typer.Argument(help="Image files or folders (png/jpg/jpeg/bmp/webp).")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="Most likely classes to list.")] = 5,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    threads: ThreadsOpt = 1,
+) -> None:
+    """Recognise the handwritten character in each image (Unknown when unsure)."""
+    items = collect_images(paths)
+    rec = _recognizer(model, threads)
+    files = [f for f, _ in items]
+    x, ok, errors = _preprocess_files(files, not json_out)
+    probs, _ = rec.run(x)
+    results = dict(zip(ok, rec.classify_probs(probs, top_k), strict=True))
+    rows = [{"file": str(f), **(results[i].to_dict() if i in results else {"error": errors[i]})}
+            for i, f in enumerate(files)]
+    _emit(rows, json_out, ["file", "char", "confidence", "top_k"], "classify")
+    _finish(items, errors)
+
+
+def _finish(items: list[tuple[Path, bool]], errors: dict[int, str]) -> None:
+    named = [i for i in errors if items[i][1]]
+    if named:
+        first = named[0]
+        _fail(errors[first] + (f" (and {len(named) - 1} more unreadable images)" if len(named) > 1 else ""))
+
+
+def read_pairs(csv_path: Path) -> list[tuple[Path, str]]:
+    """(image path, target) rows of a ``file,target`` CSV; files relative to the CSV's folder."""
+    try:
+        with csv_path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            fields = [f.strip() for f in reader.fieldnames or []]
+            if "file" not in fields or "target" not in fields:
+                _fail(f"{csv_path}: needs columns 'file' and 'target', has {fields}")
+            rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        _fail(f"{csv_path}: cannot read the CSV ({e})")
+    if not rows:
+        _fail(f"{csv_path}: no pairs")
+    return [(csv_path.parent / r["file"], r["target"]) for r in rows]
+
+
+def verify(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Image files or folders, all with --target.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="The character the images should be.")] = None,
+    pairs: Annotated[Path | None, typer.Option("--pairs", help="CSV with columns file,target (paths relative "
+                                                               "to the CSV) instead of PATH/--target.")] = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    threads: ThreadsOpt = 1,
+) -> None:
+    """Check that each image is the target character: correct / incomplete_or_unclear / invalid_target."""
+    if pairs is not None:
+        if paths or target is not None:
+            _fail("give either --pairs CSV or PATH... --target CHAR, not both")
+        if not pairs.is_file():
+            _fail(f"{pairs}: no such file")
+        named = read_pairs(pairs)
+        items = [(f, True) for f, _ in named]
+        targets = [t for _, t in named]
+    else:
+        if not paths:
+            _fail("give PATH... --target CHAR, or --pairs CSV")
+        if not target:
+            _fail("--target CHAR is required with PATH (the character the images should be)")
+        items = collect_images(paths)
+        targets = [target] * len(items)
+    rec = _recognizer(model, threads)
+    files = [f for f, _ in items]
+    x, ok, errors = _preprocess_files(files, not json_out)
+    _, emb = rec.run(x)
+    results = dict(zip(ok, rec.verify_embeddings(emb, [targets[i] for i in ok]), strict=True))
+    rows = [{"file": str(f), **(results[i].to_dict() if i in results else {"target": targets[i], "error": errors[i]})}
+            for i, f in enumerate(files)]
+    _emit(rows, json_out, ["file", "target", "verdict", "similarity", "threshold"], "verify")
+    _finish(items, errors)
+
+
+def calibrate(
+    model: Annotated[Path | None, typer.Option("--model", help="Artifacts folder to calibrate in place "
+                                                               "(default: the bundled model).")] = None,
+    data: Annotated[list[Path], typer.Option("--data", help="Labelled real samples (any reader's format); "
+                                                            "adds genuine and wrong-character pairs.")] = [],
+    far: Annotated[float, typer.Option("--far", min=0.0001, max=0.5, help="Target false-accept rate.")] = 0.01,
+    synth: Annotated[int, typer.Option("--synth", min=0, help="Synthesised genuine samples per character "
+                                                              "(plus as many impostors); 0 = none.")] = 12,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthesised pairs.")] = 0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and print, do not write.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Per-character similarity thresholds for a target false-accept rate; stored in templates.npz."""
+    from ..engine.calibrate import CalibrationError, calibrate_artifacts
+
+    for p in data:
+        if not p.exists():
+            _fail(f"{p}: no such file or folder")
+    if not data and synth == 0:
+        _fail("nothing to calibrate on: give --data SRC and/or --synth N > 0")
+    rec = _recognizer(model)
+    try:
+        summary = calibrate_artifacts(rec, data=data, far=far, synth_per_char=synth, seed=seed,
+                                      write=not dry_run, progress=not json_out)
+    except (CalibrationError, ValueError, OSError) as e:
+        _fail(str(e))
+    if json_out:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    c = Console()
+    c.print(f"[bold]calibrated[/] {summary['chars_calibrated']} characters for FAR {far:.2%} "
+            f"({summary['genuine_pairs']:,} genuine, {summary['impostor_pairs']:,} impostor pairs)")
+    c.print(f"global threshold {summary['global_threshold']:.3f}; per character "
+            f"min {summary['min']:.3f}, median {summary['median']:.3f}, max {summary['max']:.3f}")
+    c.print(f"measured on these pairs: FAR {summary['far_measured']:.2%}, FRR {summary['frr_measured']:.2%}")
+    c.print("written to " + (summary["written"] or "nothing (dry run)"))
+
+
+def evaluate(
+    data: Annotated[list[Path], typer.Option("--data", help="Labelled source: image folder with labels.csv, pair "
+                                                            "CSV (file,target[,kind]), npz, or any reader's "
+                                                            "format. Repeatable.")] = [],
+    report: Annotated[Path, typer.Option("--report", help="Folder for report.md, metrics.json and plots.")] = Path(
+        "report"),
+    synth: Annotated[int, typer.Option("--synth", min=0, help="Also synthesise N samples per HSK1 character "
+                                                              "(with negatives of every kind).")] = 0,
+    limit: Annotated[int, typer.Option(help="At most this many samples per source (0 = all).")] = 0,
+    model: ModelOpt = None,
+    threads: ThreadsOpt = 1,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthesised samples.")] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Accuracy, Unknown rejection, verification ROC per negative kind, confusions, calibration: a report."""
+    from ..engine.evaluate import EvaluationError, evaluate_sources
+
+    if not data and synth == 0:
+        _fail("nothing to evaluate: give --data SRC and/or --synth N")
+    for p in data:
+        if not p.exists():
+            _fail(f"{p}: no such file or folder")
+    rec = _recognizer(model, threads)
+    try:
+        metrics = evaluate_sources(rec, data, report, synth_per_char=synth, limit=limit or None, seed=seed,
+                                   progress=not json_out)
+    except (EvaluationError, ValueError, OSError) as e:
+        _fail(str(e))
+    if json_out:
+        typer.echo(json.dumps(metrics["summary"], ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    c = Console()
+    for k, v in metrics["summary"].items():
+        c.print(f"[bold]{k}[/] {v:.4f}" if isinstance(v, float) else f"[bold]{k}[/] {v}")
+    c.print(f"report: {report / 'report.md'}")
 
 
 def register(app) -> None:
     """Add this module's verbs to the app."""
+    app.command()(classify)
+    app.command()(verify)
+    app.command()(calibrate)
+    app.command()(evaluate)

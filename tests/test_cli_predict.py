@@ -1,0 +1,115 @@
+"""The classify and verify verbs on real image files, with the hand-built ONNX model (fake_artifacts)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from fake_artifacts import drawings, write_fake_artifacts
+from hanzicheck.cli import build_app
+
+runner = CliRunner()
+NAMES = {"一": "a_one.png", "十": "b_ten.jpg", "人": "c_person.bmp", "Unknown": "d_ring.webp"}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return write_fake_artifacts(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for char, name in NAMES.items():
+        Image.fromarray(drawings()[char]).save(folder / name)
+    (folder / "notes.txt").write_text("not an image, not listed")
+    return folder
+
+
+def _run(*args):
+    result = runner.invoke(build_app(), [str(a) for a in args])
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return result, lines
+
+
+def test_classify_folder_json_lines_sorted(images, model):
+    result, lines = _run("classify", images, "--json", "--model", model, "--top-k", "2")
+    assert result.exit_code == 0, result.output
+    assert [line["file"].rsplit("/", 1)[-1] for line in lines] == sorted(NAMES.values())
+    assert [line["char"] for line in lines] == ["一", "十", "人", "Unknown"]
+    assert list(lines[0]) == ["file", "char", "confidence", "top_k"] and len(lines[0]["top_k"]) == 2
+
+
+def test_bad_image_in_folder_gets_its_own_line(images, model):
+    (images / "b_broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    result, lines = _run("classify", images, "--json", "--model", model)
+    assert result.exit_code == 0, result.output
+    assert len(lines) == 5
+    broken = [line for line in lines if line["file"].endswith("b_broken.png")][0]
+    assert "error" in broken and "char" not in broken
+    assert sum("char" in line for line in lines) == 4
+
+
+def test_unreadable_named_file_exits_2(images, model, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    result, lines = _run("classify", images / NAMES["一"], bad, "--json", "--model", model)
+    assert result.exit_code == 2
+    assert lines[0]["char"] == "一" and "error" in lines[1]
+    assert "not an image" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_path_exits_2(model, tmp_path):
+    result, _ = _run("classify", tmp_path / "nope.png", "--model", model)
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_missing_model_exits_2(images, tmp_path):
+    result, _ = _run("classify", images, "--model", tmp_path / "no_model")
+    assert result.exit_code == 2 and "model.onnx" in result.stderr
+
+
+def test_classify_table_without_json(images, model):
+    result, lines = _run("classify", images, "--model", model)
+    assert result.exit_code == 0 and not lines
+    assert "a_one.png" in result.stdout and "Unknown" in result.stdout
+
+
+def test_verify_path_and_target(images, model):
+    result, lines = _run("verify", images / NAMES["十"], images / NAMES["一"], "--target", "十", "--json",
+                         "--model", model)
+    assert result.exit_code == 0, result.output
+    assert [line["verdict"] for line in lines] == ["correct", "incomplete_or_unclear"]
+    assert list(lines[0]) == ["file", "target", "verdict", "similarity", "threshold"]
+
+
+def test_verify_pairs_csv_relative_paths(images, model):
+    csv_path = images.parent / "pairs.csv"
+    csv_path.write_text(f"file,target\nimgs/{NAMES['人']},人\nimgs/{NAMES['人']},十\nimgs/{NAMES['一']},龍\n",
+                        encoding="utf-8")
+    result, lines = _run("verify", "--pairs", csv_path, "--json", "--model", model)
+    assert result.exit_code == 0, result.output
+    assert [(line["target"], line["verdict"]) for line in lines] == [
+        ("人", "correct"), ("十", "incomplete_or_unclear"), ("龍", "invalid_target")]
+    assert lines[2]["similarity"] is None
+
+
+@pytest.mark.parametrize("args, words", [
+    (["verify", "X"], "--target"),
+    (["verify"], "--pairs"),
+])
+def test_verify_bad_arguments_exit_2(args, words, model, images):
+    args = [images if a == "X" else a for a in args]
+    result, _ = _run(*args, "--model", model)
+    assert result.exit_code == 2 and words in result.stderr
+
+
+def test_pairs_csv_without_target_column(images, model):
+    csv_path = images.parent / "pairs.csv"
+    csv_path.write_text("file,label\nimgs/a_one.png,一\n", encoding="utf-8")
+    result, _ = _run("verify", "--pairs", csv_path, "--model", model)
+    assert result.exit_code == 2 and "'target'" in result.stderr
