@@ -1,0 +1,116 @@
+"""Calibration: the threshold rule on known similarities, pairs from real and synthesised data, the written files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from fake_artifacts import drawings, write_fake_artifacts
+from hanzicheck.cli import build_app
+from hanzicheck.data.charset import hsk1_chars
+from hanzicheck.data.folder import write_npz
+from hanzicheck.data.sample import Sample
+from hanzicheck.engine.calibrate import (
+    CalibrationError,
+    calibrate_artifacts,
+    compute_thresholds,
+    data_pairs,
+    load_labelled,
+    synth_pairs,
+)
+from hanzicheck.inference.recognizer import Recognizer
+
+
+@pytest.fixture(scope="module")
+def fake_dir(tmp_path_factory):
+    return write_fake_artifacts(tmp_path_factory.mktemp("fake"))
+
+
+def _sims(rng, n_imp: dict[str, int], imp_mean: dict[str, float]):
+    sims, targets, genuine = [], [], []
+    for c, n in n_imp.items():
+        sims += list(rng.normal(imp_mean[c], 0.05, n)) + list(rng.normal(0.9, 0.03, n))
+        targets += [c] * 2 * n
+        genuine += [False] * n + [True] * n
+    return np.array(sims), targets, np.array(genuine)
+
+
+def test_threshold_follows_each_characters_impostors():
+    rng = np.random.default_rng(0)
+    sims, targets, genuine = _sims(rng, {"大": 400, "一": 400}, {"大": 0.6, "一": 0.2})
+    th, info = compute_thresholds(sims, targets, genuine, ["大", "一", "人"], far=0.05)
+    assert th[0] > th[1] + 0.25  # 大's impostors (太, 犬, …) score higher: its threshold is higher
+    assert th[2] == pytest.approx(info["global_threshold"])  # no pairs: the global threshold
+    assert info["far_measured"] <= 0.06 and info["frr_measured"] < 0.05
+    assert info["genuine_pairs"] == 800 and info["impostor_pairs"] == 800
+
+
+def test_few_pairs_shrink_toward_the_global_threshold():
+    rng = np.random.default_rng(1)
+    sims, targets, genuine = _sims(rng, {"大": 4, "一": 400}, {"大": 0.6, "一": 0.2})
+    th, info = compute_thresholds(sims, targets, genuine, ["大", "一"], far=0.05)
+    full_shift = 0.6 - 0.2
+    assert 0 < th[0] - info["global_threshold"] < 0.3 * full_shift
+
+
+def test_too_few_impostors_is_an_error():
+    with pytest.raises(CalibrationError, match="impostor pairs"):
+        compute_thresholds(np.array([0.9, 0.1]), ["大", "大"], np.array([True, False]), ["大"])
+
+
+def test_data_pairs_from_labelled_samples():
+    x = np.ones((3, 40, 40), np.float32)
+    pairs = data_pairs(x, ["大", "百", "人"], seed=0)
+    assert pairs.kinds == ["genuine", "wrong_char", "unknown", "genuine", "wrong_char"]
+    assert pairs.targets[0] == "大" and pairs.targets[1] not in ("大",) and pairs.targets[1] in hsk1_chars()
+    assert pairs.genuine.tolist() == [True, False, False, True, False]
+
+
+def test_real_npz_is_read_through_the_readers(real_data):
+    x, labels, skipped = load_labelled(real_data / "chinese_mnist_dev.npz", limit=20)
+    assert x.shape == (20, 40, 40) and len(labels) == 20 and skipped == 0
+
+
+def test_synth_pairs_cover_the_negative_kinds():
+    pairs = synth_pairs(4, seed=0, chars=["大", "日"])
+    assert len(pairs) == 16 and pairs.genuine.sum() == 8
+    assert {"missing_stroke", "lookalike"} <= set(pairs.kinds)
+
+
+def test_calibration_is_written_and_used_by_verify(tmp_path, fake_dir):
+    folder = shutil.copytree(fake_dir, tmp_path / "model")
+    rng = np.random.default_rng(0)
+    samples = [Sample(drawings()[c], c) for c in ("一", "十", "日", "人") for _ in range(5)]
+    samples += [Sample(255 - rng.integers(0, 2, (64, 64), dtype=np.uint8) * 255, "百") for _ in range(4)]
+    write_npz(tmp_path / "real.npz", samples)
+    rec = Recognizer.load(folder)
+    info = calibrate_artifacts(rec, data=[tmp_path / "real.npz"], far=0.05, synth_per_char=0)
+    assert info["genuine_pairs"] == 20 and info["impostor_pairs"] == 24
+    with np.load(folder / "templates.npz") as z:
+        assert z["thresholds"].shape == (len(hsk1_chars()),) and float(z["far"]) == pytest.approx(0.05)
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["calibration"]["method"] == info["method"]
+    reloaded = Recognizer.load(folder)
+    v = reloaded.verify(drawings()["十"], "十")
+    assert v.threshold == pytest.approx(float(reloaded.artifacts.thresholds[hsk1_chars().index("十")]))
+
+
+def test_cli_calibrate_dry_run_writes_nothing(tmp_path, fake_dir, real_data):
+    folder = shutil.copytree(fake_dir, tmp_path / "model")
+    before = (folder / "templates.npz").read_bytes()
+    result = CliRunner().invoke(build_app(), ["calibrate", "--model", str(folder), "--data",
+                                              str(real_data / "chinese_mnist_dev.npz"), "--synth", "0",
+                                              "--dry-run", "--json", "--far", "0.05"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["far"] == 0.05 and summary["written"] == ""
+    assert (folder / "templates.npz").read_bytes() == before
+
+
+def test_cli_calibrate_without_sources_exits_2(fake_dir):
+    result = CliRunner().invoke(build_app(), ["calibrate", "--model", str(fake_dir), "--synth", "0"])
+    assert result.exit_code == 2 and "nothing to calibrate" in result.stderr
