@@ -20,7 +20,7 @@ def _fail(message: str) -> None:
 
 def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (created).")] = Path("runs/train"),
-    model: Annotated[str, typer.Option(help="Model preset: resnet, resnet-tiny, resnet-wide.")] = "resnet",
+    model: Annotated[str, typer.Option(help="Model preset: resnet, resnet-deep, resnet-wide, resnet-tiny.")] = "resnet",
     epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 40,
     steps: Annotated[int, typer.Option(help="Batches per epoch (every batch freshly synthesised).")] = 300,
     batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 128,
@@ -33,7 +33,7 @@ def train(
     dev: Annotated[list[Path], typer.Option(help="Real handwriting evaluated each epoch; picks the best.")] = [],
     fonts: Annotated[bool, typer.Option(help="Also render system CJK fonts, if any are installed.")] = False,
     chars: Annotated[str, typer.Option(help="Train on these characters only (quick experiments).")] = "",
-    max_minutes: Annotated[float, typer.Option(help="Stop after this many minutes (0 = no limit).")] = 0.0,
+    max_minutes: Annotated[float, typer.Option(help="Train for this many minutes, learning rate decaying by the clock (0 = by epochs).")] = 0.0,
     patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 8,
     workers: Annotated[int, typer.Option(help="Processes rendering training batches.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,

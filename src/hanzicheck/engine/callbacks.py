@@ -66,6 +66,28 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class TimeCosineLR(keras.callbacks.Callback):
+    """Cosine learning-rate decay over a wall-clock budget instead of a step count.
+
+    On a shared or slow CPU the number of steps that fit in the budget is unknown in advance; decaying by
+    elapsed time makes the run end at the low learning rate whatever the throughput turned out to be.
+    """
+
+    def __init__(self, peak: float, minutes: float, warmup: float = 0.03, floor: float = 0.02) -> None:
+        super().__init__()
+        self.peak, self.seconds, self.warmup, self.floor = peak, minutes * 60, warmup, floor
+        self.start = time.time()
+
+    def rate(self, fraction: float) -> float:
+        if fraction < self.warmup:
+            return self.peak * (0.1 + 0.9 * fraction / self.warmup)
+        t = min((fraction - self.warmup) / (1 - self.warmup), 1.0)
+        return self.peak * (self.floor + (1 - self.floor) * 0.5 * (1 + np.cos(np.pi * t)))
+
+    def on_train_batch_begin(self, batch: int, logs=None) -> None:
+        self.model.optimizer.learning_rate.assign(self.rate((time.time() - self.start) / self.seconds))
+
+
 class RichProgress(keras.callbacks.Callback):
     """One progress bar over all steps, with the latest loss and the epoch's validation figures."""
 

@@ -23,7 +23,7 @@ from ..data.dataset import (
     load_source,
     synth_arrays,
 )
-from .callbacks import DevEval, RichProgress, TimeBudget, plot_history
+from .callbacks import DevEval, RichProgress, TimeBudget, TimeCosineLR, plot_history
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class TrainConfig:
     val_per_class: int = 4
     template_per_class: int = 40
     patience: int = 8
-    max_minutes: float = 0.0  # stop after this long (0 = no limit)
+    max_minutes: float = 0.0  # stop after this long, decaying the learning rate by the clock (0 = by steps)
     workers: int = 1
     seed: int = 0
 
@@ -99,18 +99,27 @@ def _load_dev(paths: tuple[str, ...]) -> LabeledArrays | None:
 def _compile(model, config: TrainConfig, total_steps: int) -> None:
     import keras
 
+    if config.max_minutes:  # TimeCosineLR sets the rate from the clock
+        schedule = config.learning_rate / 10
+    else:
+        schedule = _step_schedule(config, total_steps)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+
+
+def _step_schedule(config: TrainConfig, total_steps: int):
+    import keras
+
     warmup = min(config.warmup_epochs * config.steps_per_epoch, total_steps // 2)
-    schedule = keras.optimizers.schedules.CosineDecay(
+    return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=config.learning_rate / 10,
         decay_steps=max(total_steps - warmup, 1),
         alpha=0.02,
         warmup_target=config.learning_rate,
         warmup_steps=warmup,
-    )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-        metrics=["accuracy"],
     )
 
 
@@ -168,6 +177,8 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=config.patience),
         TimeBudget(config.max_minutes),
     ]
+    if config.max_minutes:
+        callbacks.append(TimeCosineLR(config.learning_rate, config.max_minutes))
     if progress:
         callbacks.append(RichProgress(config.epochs, config.steps_per_epoch, initial_epoch))
     eye = np.eye(NUM_CLASSES, dtype=np.float32)

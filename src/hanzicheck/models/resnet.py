@@ -15,12 +15,12 @@ IMAGE_SIZE = 40  # the spec: 40×40 grayscale input (same value as data.preproce
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Width and depth of the ResNet; the defaults are the bundled model's (about 60 MFLOP per image)."""
+    """Width and depth of the ResNet; the defaults are the bundled model's (about 37 MFLOP per image)."""
 
     name: str = "resnet"
     stem: int = 24
     widths: tuple[int, ...] = (32, 64, 128)
-    depths: tuple[int, ...] = (1, 2, 2)
+    depths: tuple[int, ...] = (1, 1, 1)
     embedding_dim: int = 512
     num_classes: int = NUM_CLASSES
     image_size: int = IMAGE_SIZE
@@ -41,6 +41,7 @@ class ModelConfig:
 PRESETS: dict[str, ModelConfig] = {
     "resnet": ModelConfig(),
     "resnet-tiny": ModelConfig(stem=16, widths=(16, 32), depths=(1, 1), dropout=0.0, bn_momentum=0.8),
+    "resnet-deep": ModelConfig(stem=24, widths=(32, 64, 128), depths=(1, 2, 2)),
     "resnet-wide": ModelConfig(stem=32, widths=(48, 96, 192), depths=(1, 2, 1)),
 }
 
