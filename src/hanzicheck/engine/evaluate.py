@@ -1,0 +1,273 @@
+"""Evaluation (``hanzicheck evaluate``): classification, Unknown rejection, verification per negative kind,
+confusions and calibration of the confidences; written as metrics.json + report.md + PNG plots (engine/report.py).
+
+Sources: any reader's format (image folder with labels.csv, npz, CASIA, EMNIST …) gives labelled samples; a pair CSV
+(``file,target[,kind|label]``, files relative to the CSV) gives verification pairs; ``synth_per_char`` adds
+synthesised samples, Unknown samples and impostors of every kind. A label outside HSK1 should come out ``Unknown``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.charset import UNKNOWN, hsk1_chars
+from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
+from .calibrate import Pairs, data_pairs, load_labelled, pair_similarities, progress, synth_pairs
+
+GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
+FRR_POINT = 0.05  # "false accepts at 5 % false rejects"
+RELIABILITY_BINS = 10
+
+
+class EvaluationError(ValueError):
+    """A source cannot be evaluated (unreadable, no usable samples)."""
+
+
+@dataclass
+class Labelled:
+    """Preprocessed images with their true labels, grouped by source name."""
+
+    x: np.ndarray
+    labels: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- reading sources
+
+
+def is_pair_csv(path: Path) -> bool:
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh), [])
+    return "target" in [h.strip() for h in header]
+
+
+def read_pair_csv(path: Path) -> tuple[Pairs, int]:
+    """Verification pairs of a ``file,target[,kind|label]`` CSV; and the number of unreadable images."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in csv.DictReader(fh)]
+    if not rows:
+        raise EvaluationError(f"{path}: no pairs")
+    if "kind" not in rows[0] and "label" not in rows[0]:
+        raise EvaluationError(f"{path}: a pair CSV needs a 'kind' column (genuine / wrong_char / lookalike / "
+                              "missing_stroke …) or a 'label' column (the true character) to score verification")
+    xs, targets, genuine, kinds, bad = [], [], [], [], 0
+    for r in rows:
+        try:
+            xs.append(preprocess(path.parent / r["file"]))
+        except InvalidImageError:
+            bad += 1
+            continue
+        targets.append(r["target"])
+        if "kind" in r and r["kind"]:
+            g = r["kind"].lower() in GENUINE_WORDS
+            kinds.append("genuine" if g else r["kind"])
+        else:
+            g = r.get("label") == r["target"]
+            kinds.append("genuine" if g else "wrong_char")
+        genuine.append(g)
+    if not xs:
+        raise EvaluationError(f"{path}: none of its {len(rows)} images could be read")
+    return Pairs(np.stack(xs), targets, np.array(genuine), kinds), bad
+
+
+def synth_labelled(per_char: int, seed: int, unknown_fraction: float = 0.1, show: bool = False) -> Labelled:
+    """``per_char`` synthesised samples of every HSK1 character plus about 10 % Unknown samples."""
+    from ..data.synth import Synthesizer
+
+    synth = Synthesizer()
+    rng = np.random.default_rng(seed + 1)
+    chars = list(hsk1_chars())
+    n_unknown = max(1, round(unknown_fraction * per_char * len(chars)))
+    xs, labels = [], []
+    with progress(per_char * len(chars) + n_unknown, "synthesising samples", show) as advance:
+        for c in chars:
+            for _ in range(per_char):
+                xs.append(preprocess(synth.char(c, rng), allow_blank=True))
+                labels.append(c)
+                advance(1)
+        for _ in range(n_unknown):
+            xs.append(preprocess(synth.unknown(rng), allow_blank=True))
+            labels.append(UNKNOWN)
+            advance(1)
+    return Labelled(np.stack(xs), labels, ["synth"] * len(labels))
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def roc(genuine_sims: np.ndarray, impostor_sims: np.ndarray) -> dict[str, Any]:
+    """ROC (FAR vs TAR over all thresholds), AUC, EER and the FAR at 5 % FRR."""
+    g = np.sort(np.asarray(genuine_sims, np.float64))
+    i = np.sort(np.asarray(impostor_sims, np.float64))
+    if len(g) == 0 or len(i) == 0:
+        return {"genuine": len(g), "impostors": len(i)}
+    thresholds = np.unique(np.concatenate([g, i, [np.inf]]))
+    # accepted = similarity ≥ threshold
+    tar = 1.0 - np.searchsorted(g, thresholds, side="left") / len(g)
+    far = 1.0 - np.searchsorted(i, thresholds, side="left") / len(i)
+    # AUC = P(genuine > impostor) + ½ P(tie) (Mann–Whitney)
+    less = np.searchsorted(i, g, side="left")
+    leq = np.searchsorted(i, g, side="right")
+    auc = float((less + 0.5 * (leq - less)).sum() / (len(g) * len(i)))
+    frr = 1.0 - tar
+    k = int(np.argmin(np.abs(far - frr)))
+    th_5 = float(np.quantile(g, FRR_POINT, method="lower"))
+    return {
+        "genuine": len(g), "impostors": len(i), "auc": auc,
+        "eer": float((far[k] + frr[k]) / 2), "eer_threshold": float(thresholds[k]),
+        "far_at_5pct_frr": float((i >= th_5).mean()), "threshold_at_5pct_frr": th_5,
+        "curve": {"far": far[::-1].round(5).tolist(), "tar": tar[::-1].round(5).tolist()},
+    }
+
+
+def verification_metrics(sims: np.ndarray, pairs: Pairs, thresholds: np.ndarray) -> dict[str, Any]:
+    """ROC per impostor kind (and all together) and the operating point of the model's own thresholds."""
+    ok = ~np.isnan(sims)
+    kinds = np.array(pairs.kinds)
+    gen = pairs.genuine & ok
+    accepted = sims >= thresholds
+    out: dict[str, Any] = {"genuine_pairs": int(gen.sum()),
+                           "frr_at_model_threshold": float((~accepted[gen]).mean()) if gen.any() else None,
+                           "kinds": {}}
+    imp_kinds = sorted({k for k in pairs.kinds if k != "genuine"})
+    for kind in [*imp_kinds, "all"]:
+        imp = (~pairs.genuine) & ok & ((kinds == kind) if kind != "all" else True)
+        if not imp.any():
+            continue
+        r = roc(sims[gen], sims[imp])
+        r["far_at_model_threshold"] = float(accepted[imp].mean())
+        out["kinds"][kind] = r
+    return out
+
+
+def classification_metrics(probs: np.ndarray, labels: list[str], rec, top_k: int = 5) -> dict[str, Any]:
+    """Accuracy overall / per character, Unknown rejection, confusions and reliability of the confidences."""
+    classes = rec.classes
+    results = rec.classify_probs(probs, top_k)
+    known_set = set(hsk1_chars())
+    expected = [lab if lab in known_set else UNKNOWN for lab in labels]
+    pred = [r.char for r in results]
+    is_known = np.array([e != UNKNOWN for e in expected])
+    correct = np.array([p == e for p, e in zip(pred, expected, strict=True)])
+    in_top = np.array([e in [c for c, _ in r.top_k] for r, e in zip(results, expected, strict=True)])
+    rejected = np.array([p == UNKNOWN for p in pred])
+    per_char: dict[str, dict[str, float]] = {}
+    for c in sorted(set(e for e in expected if e != UNKNOWN), key=lambda c: hsk1_chars().index(c)):
+        m = np.array([e == c for e in expected])
+        per_char[c] = {"n": int(m.sum()), "accuracy": float(correct[m].mean())}
+    errors = Counter((e, p) for e, p in zip(expected, pred, strict=True) if e != p)
+    # reliability: the top probability against whether the arg-max class (Unknown included) is right
+    idx = {c: i for i, c in enumerate(classes)}
+    top = probs.max(axis=1)
+    hit = probs.argmax(axis=1) == np.array([idx.get(e, -1) for e in expected])
+    bins = np.minimum((top * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
+    rel = []
+    for b in range(RELIABILITY_BINS):
+        m = bins == b
+        if m.any():
+            rel.append({"bin": b, "n": int(m.sum()), "confidence": float(top[m].mean()), "accuracy": float(hit[m].mean())})
+    ece = float(sum(r["n"] * abs(r["confidence"] - r["accuracy"]) for r in rel) / max(1, len(top)))
+    known = int(is_known.sum())
+    unknown = len(expected) - known
+    return {
+        "samples": len(expected), "known_samples": known, "unknown_samples": unknown,
+        "accuracy": float(correct[is_known].mean()) if known else None,
+        "top_k_accuracy": float(in_top[is_known].mean()) if known else None,
+        "known_rejected": float(rejected[is_known].mean()) if known else None,
+        "accuracy_when_accepted": float(correct[is_known & ~rejected].mean()) if (is_known & ~rejected).any() else None,
+        "unknown_rejection": float(rejected[~is_known].mean()) if unknown else None,
+        "overall_accuracy": float(correct.mean()) if len(correct) else None,
+        "per_char": per_char,
+        "top_confusions": [{"true": e, "predicted": p, "count": n} for (e, p), n in errors.most_common(20)],
+        "reliability": rel, "ece": ece,
+    }
+
+
+# ---------------------------------------------------------------- the whole evaluation
+
+
+def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.PathLike, synth_per_char: int = 0,
+                     limit: int | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
+    """Evaluate ``rec`` on the sources; writes report_dir/{metrics.json, report.md, *.png}; returns the metrics."""
+    from .report import write_report
+
+    labelled: list[Labelled] = []
+    pair_parts: list[Pairs] = []
+    sources: list[dict[str, Any]] = []
+    for raw in data:
+        path = Path(raw)
+        try:
+            if is_pair_csv(path):
+                pairs, bad = read_pair_csv(path)
+                pair_parts.append(pairs)
+                sources.append({"source": str(path), "kind": "pairs", "pairs": len(pairs), "unreadable": bad})
+                continue
+            x, labels, skipped = load_labelled(path, limit)
+        except (OSError, ValueError, KeyError) as e:
+            raise EvaluationError(f"{path}: {e}") from e
+        if not labels:
+            raise EvaluationError(f"{path}: no usable samples ({skipped} without ink or unreadable)")
+        labelled.append(Labelled(x, labels, [path.name] * len(labels)))
+        pair_parts.append(data_pairs(x, labels, seed))
+        sources.append({"source": str(path), "kind": "samples", "samples": len(labels), "unreadable": skipped})
+    if synth_per_char:
+        labelled.append(synth_labelled(synth_per_char, seed, show=progress))
+        pair_parts.append(synth_pairs(synth_per_char, seed + 2, chars=rec.artifacts.chars, show=progress))
+        sources.append({"source": "synth", "kind": "synthesised", "samples": len(labelled[-1].labels)})
+
+    metrics: dict[str, Any] = {"model": str(rec.artifacts.path), "sources": sources,
+                               "calibrated": rec.artifacts.thresholds is not None}
+    if labelled:
+        x = np.concatenate([s.x for s in labelled])
+        labels = [lab for s in labelled for lab in s.labels]
+        names = [n for s in labelled for n in s.source]
+        probs, _ = rec.run(x)
+        metrics["classification"] = {"all": classification_metrics(probs, labels, rec)}
+        if len(labelled) > 1:
+            for name in dict.fromkeys(names):
+                m = np.array([n == name for n in names])
+                metrics["classification"][name] = classification_metrics(probs[m], [labels[i] for i in np.flatnonzero(m)], rec)
+    pairs = Pairs.concat(pair_parts)
+    if len(pairs):
+        sims = pair_similarities(rec, pairs)
+        th = np.array([rec.threshold(t) if t in rec.artifacts.char_index() else np.inf for t in pairs.targets])
+        metrics["verification"] = verification_metrics(sims, pairs, th)
+        metrics["_sims"] = {"sims": sims, "kinds": pairs.kinds}
+    metrics["summary"] = summary(metrics)
+    write_report(metrics, Path(report_dir))
+    metrics.pop("_sims", None)
+    return metrics
+
+
+def summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers (what the CLI prints)."""
+    out: dict[str, Any] = {}
+    c = metrics.get("classification", {}).get("all")
+    if c:
+        for k in ("samples", "accuracy", "top_k_accuracy", "known_rejected", "unknown_rejection", "ece"):
+            if c.get(k) is not None:
+                out[k] = c[k]
+    v = metrics.get("verification")
+    if v:
+        for kind, r in v["kinds"].items():
+            if "auc" in r:
+                out[f"auc_{kind}"] = r["auc"]
+                out[f"far_at_5pct_frr_{kind}"] = r["far_at_5pct_frr"]
+        if "all" in v["kinds"] and "eer" in v["kinds"]["all"]:
+            out["eer_all"] = v["kinds"]["all"]["eer"]
+        if v.get("frr_at_model_threshold") is not None:
+            out["frr_at_model_threshold"] = v["frr_at_model_threshold"]
+    return out
+
+
+__all__ = ["EvaluationError", "evaluate_sources", "roc", "classification_metrics", "verification_metrics",
+           "IMAGE_SIZE"]

@@ -1,0 +1,136 @@
+"""The evaluation report: metrics.json, report.md and PNG plots (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.2f} %"
+
+
+def _f(x: float | None) -> str:
+    return "—" if x is None else f"{x:.4f}"
+
+
+def write_report(metrics: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    sims = metrics.get("_sims")
+    clean = {k: v for k, v in metrics.items() if k != "_sims"}
+    (out / "metrics.json").write_text(json.dumps(clean, ensure_ascii=False, indent=1), encoding="utf-8")
+    plots = _plots(metrics, sims, out)
+    (out / "report.md").write_text(_markdown(clean, plots), encoding="utf-8")
+
+
+def _plots(metrics: dict[str, Any], sims: dict[str, Any] | None, out: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    ver = metrics.get("verification")
+    if ver and ver["kinds"]:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        for kind, r in ver["kinds"].items():
+            if "curve" in r:
+                ax.plot(r["curve"]["far"], r["curve"]["tar"], label=f"{kind} (AUC {r['auc']:.3f})")
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        ax.set(xlabel="false accept rate", ylabel="true accept rate", title="Verification ROC per negative kind")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "roc.png", dpi=110)
+        plt.close(fig)
+        written.append("roc.png")
+    if sims is not None:
+        s = np.asarray(sims["sims"])
+        kinds = np.array(sims["kinds"])
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for kind in dict.fromkeys(["genuine", *sorted(set(sims["kinds"]) - {"genuine"})]):
+            v = s[(kinds == kind) & ~np.isnan(s)]
+            if len(v):
+                ax.hist(v, bins=40, range=(-0.2, 1.0), histtype="step", density=True, label=f"{kind} ({len(v)})")
+        ax.set(xlabel="cosine similarity to the target's template", ylabel="density", title="Similarities")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "similarities.png", dpi=110)
+        plt.close(fig)
+        written.append("similarities.png")
+    cls = metrics.get("classification", {}).get("all")
+    if cls and cls["reliability"]:
+        rel = cls["reliability"]
+        fig, ax = plt.subplots(figsize=(5, 5))
+        conf = [r["confidence"] for r in rel]
+        acc = [r["accuracy"] for r in rel]
+        ax.plot([0, 1], [0, 1], ":", color="grey", label="perfect calibration")
+        ax.plot(conf, acc, "o-", label=f"model (ECE {cls['ece']:.3f})")
+        for r in rel:
+            ax.annotate(str(r["n"]), (r["confidence"], r["accuracy"]), fontsize=7, xytext=(3, -9),
+                        textcoords="offset points")
+        ax.set(xlabel="confidence (top probability)", ylabel="accuracy", title="Reliability diagram",
+               xlim=(0, 1), ylim=(0, 1.02))
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "reliability.png", dpi=110)
+        plt.close(fig)
+        written.append("reliability.png")
+    if cls and cls["per_char"]:
+        items = sorted(cls["per_char"].items(), key=lambda kv: kv[1]["accuracy"])
+        fig, ax = plt.subplots(figsize=(max(6, 0.09 * len(items)), 3.5))
+        ax.bar(range(len(items)), [v["accuracy"] for _, v in items], color="tab:blue")
+        ax.set(ylabel="accuracy", ylim=(0, 1), title="Accuracy per character (worst first)")
+        ax.set_xticks(range(len(items)))
+        # code points: matplotlib's default font has no CJK glyphs (report.md has the characters)
+        ax.set_xticklabels([f"U+{ord(c):04X}" for c, _ in items], rotation=90, fontsize=5 if len(items) > 40 else 7)
+        fig.tight_layout()
+        fig.savefig(out / "per_char.png", dpi=110)
+        plt.close(fig)
+        written.append("per_char.png")
+    return written
+
+
+def _markdown(m: dict[str, Any], plots: list[str]) -> str:
+    lines = ["# hanzicheck evaluation", "", f"Model: `{m['model']}` "
+             f"({'calibrated per-character thresholds' if m.get('calibrated') else 'uncalibrated: one threshold'})",
+             "", "## Sources", "", "| source | kind | count | unreadable |", "| --- | --- | ---: | ---: |"]
+    for s in m["sources"]:
+        lines.append(f"| `{s['source']}` | {s['kind']} | {s.get('samples', s.get('pairs', 0)):,} | "
+                     f"{s.get('unreadable', 0)} |")
+    cls = m.get("classification")
+    if cls:
+        lines += ["", "## Classification", "",
+                  "Labels outside HSK1 should come out `Unknown`. *accuracy* is on HSK1 samples (an `Unknown` answer "
+                  "counts as wrong); *rejected* = HSK1 samples answered `Unknown`; *Unknown rejection* = non-HSK1 "
+                  "samples answered `Unknown`.", "",
+                  "| source | samples | HSK1 | accuracy | top-5 | rejected | accuracy if accepted | non-HSK1 | "
+                  "Unknown rejection | ECE |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for name, c in cls.items():
+            lines.append(f"| {name} | {c['samples']:,} | {c['known_samples']:,} | {_pct(c['accuracy'])} | "
+                         f"{_pct(c['top_k_accuracy'])} | {_pct(c['known_rejected'])} | "
+                         f"{_pct(c['accuracy_when_accepted'])} | {c['unknown_samples']:,} | "
+                         f"{_pct(c['unknown_rejection'])} | {c['ece']:.3f} |")
+        c = cls["all"]
+        if c["top_confusions"]:
+            lines += ["", "### Top confusions", "", "| true | predicted | count |", "| --- | --- | ---: |"]
+            lines += [f"| {e['true']} | {e['predicted']} | {e['count']} |" for e in c["top_confusions"]]
+        if c["per_char"]:
+            worst = sorted(c["per_char"].items(), key=lambda kv: kv[1]["accuracy"])[:15]
+            lines += ["", "### Worst characters", "", "| char | samples | accuracy |", "| --- | ---: | ---: |"]
+            lines += [f"| {ch} | {v['n']} | {_pct(v['accuracy'])} |" for ch, v in worst]
+    ver = m.get("verification")
+    if ver:
+        lines += ["", "## Verification", "",
+                  f"{ver['genuine_pairs']:,} genuine pairs; false rejects at the model's thresholds: "
+                  f"{_pct(ver['frr_at_model_threshold'])}.", "",
+                  "| impostor kind | impostors | AUC | EER | FAR at 5 % FRR | FAR at the model's thresholds |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for kind, r in ver["kinds"].items():
+            lines.append(f"| {kind} | {r['impostors']:,} | {_f(r.get('auc'))} | {_pct(r.get('eer'))} | "
+                         f"{_pct(r.get('far_at_5pct_frr'))} | {_pct(r.get('far_at_model_threshold'))} |")
+    if plots:
+        lines += ["", "## Plots", ""] + [f"![{p[:-4]}]({p})" for p in plots]
+    return "\n".join(lines) + "\n"
