@@ -1,7 +1,85 @@
-"""CLI verbs: demo_cmd (filled in by its area)."""
+"""CLI verb ``demo``: the main job in one command (what ``make demo`` runs).
+
+With a model (the bundled one by default): classify and verify real sample handwriting, and a synthesised
+character with one stroke missing. Without one: draw a preview sheet of the synthesised training data.
+"""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+from typing import Annotated
 
-def register(app) -> None:
-    """Add this module's verbs to the app."""
+import typer
+
+DEMO_CHAR = "我"  # synthesised in full and with its last stroke left out
+
+
+def _preview(out: Path) -> None:
+    from ..data.preview import make_sheet
+
+    sheet = make_sheet("synth", out / "preview.png", n=60, seed=0, model_view=True)
+    typer.echo(f"No model found yet: wrote a preview of the synthesised training data to {sheet}")
+
+
+def _cases(examples: Path) -> list[tuple[str, object, str]]:
+    """(name, image, expected label) for the example files and for synthesised complete/incomplete 我."""
+    import numpy as np
+
+    from ..data.synth import Synthesizer
+
+    cases: list[tuple[str, object, str]] = []
+    labels = examples / "labels.csv"
+    if labels.is_file():
+        with open(labels, newline="", encoding="utf-8") as f:
+            cases += [(row["file"], examples / row["file"], row["label"]) for row in csv.DictReader(f)]
+    synth = Synthesizer()
+    rng = np.random.default_rng(7)
+    full = synth.char(DEMO_CHAR, rng)
+    n = len(synth.db.get(DEMO_CHAR).medians)
+    cases.append((f"synth {DEMO_CHAR}", full, DEMO_CHAR))
+    cases.append((f"synth {DEMO_CHAR} without stroke {n - 1}", synth.char(DEMO_CHAR, rng, drop=[n - 1]), DEMO_CHAR))
+    return cases
+
+
+def demo(
+    examples: Annotated[Path, typer.Option(help="Folder with images and labels.csv (file,label).")] = Path("examples"),
+    model: Annotated[Path | None, typer.Option(help="Artifacts folder (default: the bundled model).")] = None,
+    out: Annotated[Path, typer.Option(help="Where pictures are written.")] = Path("demo_out"),
+) -> None:
+    """Classify and verify sample handwriting with the bundled model (or preview the training data)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..data.charset import is_hsk1
+    from ..inference.artifacts import ArtifactsError
+    from ..inference.recognizer import Recognizer
+
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        recognizer = Recognizer.load(model)
+    except ArtifactsError:
+        _preview(out)
+        return
+    table = Table(title="hanzicheck demo: which character is it, and is it the one asked for?")
+    for col in ("input", "expected", "classified (top-3)", "verify target", "verdict", "similarity / threshold"):
+        table.add_column(col)
+    correct = total = 0
+    for name, image, label in _cases(examples):
+        result = recognizer.classify(image, top_k=3)
+        expected = label if is_hsk1(label) else "Unknown"
+        total += 1
+        correct += result.char == expected
+        target = label if is_hsk1(label) else "八"
+        check = recognizer.verify(image, target)
+        top = ", ".join(f"{c} {p:.2f}" for c, p in result.top_k)
+        mark = "[green]✓[/]" if result.char == expected else "[red]✗[/]"
+        table.add_row(name, expected, f"{mark} {result.char} ({top})", target, check.verdict,
+                      f"{check.similarity:.3f} / {check.threshold:.3f}")
+    console = Console()
+    console.print(table)
+    console.print(f"{correct}/{total} classified as expected. Try: hanzicheck classify examples/ --json")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)
