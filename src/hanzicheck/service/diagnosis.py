@@ -1,0 +1,61 @@
+"""``/v1/diagnose``: the recogniser's verdict plus which strokes are missing (``inference.diagnose``).
+
+The stroke data is opened on the first diagnosis (it may need the cached hanzi-writer-data download); when it is
+not available the route answers 503 and the rest of the service carries on.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI
+
+from ..data.preprocess import InvalidImageError
+from .errors import ApiError
+from .inputs import Drawing
+from .routes import model_input
+
+_lock = threading.Lock()
+
+
+def stroke_db(app: FastAPI) -> Any:
+    with _lock:
+        if app.state.stroke_db is None:
+            from ..data.strokes import StrokeDB
+
+            try:
+                app.state.stroke_db = StrokeDB.open()
+            except Exception as e:  # download refused, cache unreadable: the feature is unavailable, not the request bad
+                raise ApiError(503, "stroke_data_unavailable", f"stroke data cannot be opened: {e}") from None
+        return app.state.stroke_db
+
+
+def run_diagnosis(app: FastAPI, drawing: Drawing, target: str) -> dict:
+    from ..inference.align import InkError
+    from ..inference.diagnose import diagnose_analysis
+
+    db = stroke_db(app)
+    if target not in db:
+        raise ApiError(422, "invalid_target", f"target {target!r}: no stroke data for it (give one HSK1 character)")
+    subject = drawing.strokes if drawing.strokes is not None else model_input(drawing, app.state.settings)
+    try:
+        result, analysis = diagnose_analysis(subject, target, app.state.recognizer, db)
+    except (InkError, InvalidImageError) as e:
+        raise ApiError(400, "invalid_image", str(e)) from None
+    out = result.to_dict()
+    out.pop("file", None)
+    rec = app.state.recognizer
+    out["threshold"] = round(rec.threshold(target), 4) if target in rec.artifacts.char_index() else None
+    out["reference_strokes"] = _aligned_strokes(analysis)
+    return out
+
+
+def _aligned_strokes(analysis: Any) -> list[list[list[float]]]:
+    """The reference strokes where the alignment put them, in the drawing's own coordinates."""
+    pts = analysis.alignment.apply(analysis.reference)
+    sx, ox, oy = analysis.drawing.to_input
+    xy = pts.astype(np.float64) * sx + np.array([ox, oy])
+    labels = analysis.reference.labels
+    return [np.round(xy[labels == k], 1).tolist() for k in range(analysis.reference.n_strokes)]

@@ -1,0 +1,88 @@
+"""Request body limit, enforced before any route runs (pure ASGI middleware).
+
+The body is read up front (it is small: a drawing) with a byte cap and a deadline, then replayed to the app.
+A declared Content-Length over the cap is refused without reading; a body that grows past it while streaming
+(chunked uploads) is refused as soon as it does; a client that trickles its body is cut off at the deadline.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app, max_bytes: int, timeout_s: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await _refuse(send, 413, "payload_too_large", self._too_large(declared))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        disconnected = False
+        with anyio.move_on_after(self.timeout_s) as scope_timer:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    disconnected = True
+                    break
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_bytes:
+                    await _refuse(send, 413, "payload_too_large", self._too_large(size, streaming=True))
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if scope_timer.cancelled_caught:
+            await _refuse(send, 408, "request_timeout",
+                          f"the request body did not arrive within {self.timeout_s:g} s")
+            return
+        if disconnected:
+            return
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as the server would report it
+
+        await self.app(scope, replay, send)
+
+    def _too_large(self, size: int, streaming: bool = False) -> str:
+        what = f"more than {self.max_bytes:,} bytes" if streaming else f"{size:,} bytes"
+        return f"the request body is {what}; the limit is {self.max_bytes:,} bytes: send a smaller image"
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _refuse(send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": code, "message": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,167 @@
+"""HTTP routes: ``/v1/classify``, ``/v1/verify``, ``/v1/diagnose``, ``/v1/chars``, ``/healthz``, ``/version`` and the
+model files the web page runs in the browser (``/model/model.onnx``, ``/model/templates.json``)."""
+
+from __future__ import annotations
+
+import base64
+import platform
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from .. import __version__
+from ..data.preprocess import InvalidImageError
+from .errors import ApiError
+from .inputs import Drawing, check_pixels, read_request
+from .schemas import (
+    MAX_TOP_K,
+    CharInfo,
+    ClassifyRequest,
+    ClassifyResponse,
+    DiagnoseRequest,
+    DiagnoseResponse,
+    ErrorResponse,
+    Health,
+    VerifyRequest,
+    VerifyResponse,
+    VersionInfo,
+    request_body,
+)
+from .settings import Settings
+
+T = TypeVar("T")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": what} for code, what in (
+        (400, "the drawing cannot be read (bad base64, not an image, no ink, bad form)"),
+        (408, "the request body arrived too slowly"),
+        (413, "too large (bytes, pixels, strokes or points)"),
+        (415, "unsupported content type"),
+        (422, "the request does not match the schema"),
+        (503, "busy or timed out; retry"),
+    )}
+TOP_K_FIELD = {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5}
+TARGET_FIELD = {"type": "string", "minLength": 1, "maxLength": 8, "required": True}
+
+api_router = APIRouter()
+model_router = APIRouter(prefix="/model", tags=["model files (for in-browser inference)"])
+
+
+async def run_off_loop(request: Request, fn: Callable[[], T]) -> T:
+    """Run blocking work (decoding, rendering, inference) in the worker threads, under the request deadline."""
+    settings: Settings = request.app.state.settings
+    with anyio.move_on_after(settings.request_timeout_s) as timer:
+        return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter, abandon_on_cancel=True)
+    if timer.cancelled_caught:
+        raise ApiError(503, "timeout", f"the request took longer than {settings.request_timeout_s:g} s; retry later")
+    raise AssertionError("unreachable")
+
+
+def model_input(drawing: Drawing, settings: Settings) -> Any:
+    """What the recogniser takes: the encoded image bytes, or the strokes rendered to a uint8 image."""
+    if drawing.image is not None:
+        check_pixels(drawing.image, settings.max_pixels)
+        return drawing.image
+    from ..data.render import render_strokes
+
+    try:
+        return render_strokes(drawing.strokes or [], size=settings.render_size)
+    except ValueError as e:
+        raise ApiError(400, "invalid_strokes", f"strokes: {e}") from None
+
+
+def _invalid(e: InvalidImageError) -> ApiError:
+    return ApiError(400, "invalid_image", str(e))
+
+
+@api_router.post("/v1/classify", response_model=ClassifyResponse, responses=ERRORS, tags=["recognition"],
+                 openapi_extra=request_body(ClassifyRequest, {"top_k": dict(TOP_K_FIELD)}),
+                 summary="Which HSK1 character is this drawing?")
+async def classify(request: Request) -> dict:
+    req, drawing = await read_request(request, ClassifyRequest, request.app.state.settings)
+
+    def work() -> dict:
+        try:
+            x = model_input(drawing, request.app.state.settings)
+            return request.app.state.recognizer.classify(x, top_k=req.top_k).to_dict()
+        except InvalidImageError as e:
+            raise _invalid(e) from None
+
+    return await run_off_loop(request, work)
+
+
+@api_router.post("/v1/verify", response_model=VerifyResponse, responses=ERRORS, tags=["recognition"],
+                 openapi_extra=request_body(VerifyRequest, {"target": dict(TARGET_FIELD)}),
+                 summary="Is this drawing the target character?")
+async def verify(request: Request) -> dict:
+    req, drawing = await read_request(request, VerifyRequest, request.app.state.settings)
+
+    def work() -> dict:
+        try:
+            x = model_input(drawing, request.app.state.settings)
+            return request.app.state.recognizer.verify(x, req.target).to_dict()
+        except InvalidImageError as e:
+            raise _invalid(e) from None
+
+    return await run_off_loop(request, work)
+
+
+@api_router.post("/v1/diagnose", response_model=DiagnoseResponse, responses=ERRORS, tags=["recognition"],
+                 openapi_extra=request_body(DiagnoseRequest, {"target": dict(TARGET_FIELD)}),
+                 summary="Verify, and say which strokes of the target are missing")
+async def diagnose(request: Request) -> dict:
+    req, drawing = await read_request(request, DiagnoseRequest, request.app.state.settings)
+    from .diagnosis import run_diagnosis
+
+    return await run_off_loop(request, lambda: run_diagnosis(request.app, drawing, req.target))
+
+
+@api_router.get("/v1/chars", response_model=list[CharInfo], tags=["recognition"],
+                summary="The 178 HSK1 characters with their pinyin")
+def chars() -> list[dict]:
+    from ..data.pinyin import pinyin
+
+    return [{"char": c, "pinyin": p} for c, p in pinyin().items()]
+
+
+@api_router.get("/healthz", response_model=Health, tags=["service"])
+def healthz(request: Request) -> dict:
+    return {"status": "ok", "model": request.app.state.recognizer.artifacts.path.name}
+
+
+@api_router.get("/version", response_model=VersionInfo, tags=["service"])
+def version(request: Request) -> dict:
+    import onnxruntime
+
+    art = request.app.state.recognizer.artifacts
+    meta = art.metadata
+    return {"hanzicheck": __version__, "onnxruntime": onnxruntime.__version__,
+            "model": {"name": art.path.name, "hanzicheck_version": meta.get("hanzicheck_version"),
+                      "classes": len(art.classes), "embedding_dim": art.embedding_dim,
+                      "calibrated": art.thresholds is not None, "python": platform.python_version()}}
+
+
+@model_router.get("/model.onnx", response_class=FileResponse, summary="The ONNX model (for onnxruntime-web)")
+def model_file(request: Request) -> FileResponse:
+    return FileResponse(request.app.state.recognizer.artifacts.model_path, media_type="application/octet-stream",
+                        headers={"Cache-Control": "no-cache"})
+
+
+@model_router.get("/templates.json", summary="Templates, thresholds and classes (embeddings: base64 float32 LE)")
+def templates(request: Request) -> JSONResponse:
+    cached = getattr(request.app.state, "templates_json", None)
+    if cached is None:
+        rec = request.app.state.recognizer
+        art = rec.artifacts
+        emb = np.ascontiguousarray(art.templates, dtype="<f4")
+        cached = {
+            "classes": list(art.classes), "chars": list(art.chars), "dim": int(emb.shape[1]),
+            "embeddings": base64.b64encode(emb.tobytes()).decode("ascii"),
+            "thresholds": [rec.threshold(c) for c in art.chars],
+            "confidence_threshold": art.confidence_threshold, "image_size": int(art.metadata.get("image_size", 40)),
+        }
+        request.app.state.templates_json = cached
+    return JSONResponse(cached, headers={"Cache-Control": "no-cache"})

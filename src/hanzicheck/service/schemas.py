@@ -1,0 +1,102 @@
+"""Request and response bodies of the HTTP API (pydantic models; they also make the OpenAPI schema).
+
+Result fields are those of the CLI's JSON (``Classification.to_dict()``, ``Verification.to_dict()``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_TOP_K = 20
+# Schema-level bounds (the settings' tighter per-request limits are checked by the routes).
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[x, y], y down")]
+Stroke = Annotated[list[Point], Field(min_length=1, max_length=20_000)]
+
+
+class DrawingInput(BaseModel):
+    """One drawing: a base64 image (PNG/JPEG/…, optionally a ``data:`` URL) or pen strokes as a canvas records
+    them (``[[[x, y], ...], ...]``, any scale, y down; rendered server-side). Exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str | None = Field(None, description="base64 of an encoded image file, or a data: URL")
+    strokes: list[Stroke] | None = Field(None, min_length=1, max_length=1000,
+                                         description="pen strokes, each a list of [x, y] points")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DrawingInput:
+        if (self.image is None) == (self.strokes is None):
+            raise ValueError("give exactly one of 'image' (base64) or 'strokes' ([[[x, y], ...], ...])")
+        return self
+
+
+class ClassifyRequest(DrawingInput):
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="how many of the most likely classes to return")
+
+
+class VerifyRequest(DrawingInput):
+    target: str = Field(..., min_length=1, max_length=8, description="the character the drawing should be")
+
+
+class DiagnoseRequest(VerifyRequest):
+    pass
+
+
+class ClassifyResponse(BaseModel):
+    char: str = Field(description="the recognised character, or 'Unknown'")
+    confidence: float
+    top_k: list[tuple[str, float]] = Field(description="[[char, probability], ...], most likely first")
+
+
+class VerifyResponse(BaseModel):
+    target: str
+    verdict: Literal["correct", "incomplete_or_unclear", "invalid_target"]
+    similarity: float | None
+    threshold: float | None
+
+
+class DiagnoseResponse(VerifyResponse):
+    missing_strokes: list[int] = Field(description="indices (standard stroke order, from 0) of missing strokes")
+    stroke_scores: list[float]
+    extra_ink: list[list[float]] = Field(description="boxes [x0, y0, x1, y1] of ink far from every stroke")
+    reference_strokes: list[list[list[float]]] = Field(
+        description="the target's strokes (standard order) as aligned to the drawing, in its coordinates")
+
+
+class ErrorResponse(BaseModel):
+    error: str = Field(description="a short machine-readable code, e.g. 'invalid_image'")
+    message: str = Field(description="what is wrong and how to fix it")
+    details: list[dict[str, Any]] | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    model: str
+
+
+class CharInfo(BaseModel):
+    char: str
+    pinyin: str
+
+
+class VersionInfo(BaseModel):
+    hanzicheck: str
+    onnxruntime: str
+    model: dict[str, Any]
+
+
+def multipart_schema(extra: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI schema of the multipart form: an ``image`` file plus the request's other fields."""
+    return {"type": "object", "required": ["image", *[k for k, v in extra.items() if v.pop("required", False)]],
+            "properties": {"image": {"type": "string", "format": "binary"}, **extra}}
+
+
+def request_body(model: type[BaseModel], form_fields: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` documenting both accepted bodies (JSON and multipart) of a route."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema()},
+        "multipart/form-data": {"schema": multipart_schema(form_fields)},
+    }}}

@@ -1,0 +1,395 @@
+// The practice page: pick a target, draw it (mouse, pen or touch), check it.
+// Inference runs in the browser (onnxruntime-web, the same model.onnx + templates as the server); when that
+// cannot start, the page asks the server's API instead. Stroke diagnosis always comes from the server.
+import { IMAGE_SIZE, preprocessRGBA } from "./preprocess.js";
+
+const base = new URL(".", document.baseURI);
+const url = (path) => new URL(path, base).toString();
+const $ = (id) => document.getElementById(id);
+const MAX_BACKING = 512; // canvas pixels; preprocess shrinks anything larger, keeping it below avoids that step
+const PEN = 0.03; // pen width as a fraction of the pad's side (the model was trained on 2–5 % of the character box)
+const UNKNOWN = "Unknown";
+
+const state = {
+  chars: [], // [[char, pinyin], ...]
+  pinyin: new Map(),
+  target: "我",
+  strokes: [], // each a list of [x, y] in pad units (0..1, y down)
+  current: null,
+  engine: null, // "browser" | "server"
+  model: null, // {session, templates, chars, classes, thresholds, confidence, dim, row}
+  seq: 0,
+  lastInput: null,
+  lastResult: null,
+};
+
+// ------------------------------------------------------------------ the pad
+
+const grid = $("grid");
+const ink = $("ink");
+const overlay = $("overlay");
+const inkCtx = ink.getContext("2d", { willReadFrequently: true });
+
+function sizeCanvases() {
+  const side = ink.getBoundingClientRect().width || 400;
+  const backing = Math.max(64, Math.min(MAX_BACKING, Math.round(side * (window.devicePixelRatio || 1))));
+  for (const c of [grid, ink, overlay]) {
+    c.width = backing;
+    c.height = backing;
+  }
+  drawGrid();
+  redraw();
+  clearOverlay();
+}
+
+function drawGrid() {
+  // the 米字格 practice grid, on its own canvas under the ink (it never reaches the model)
+  const g = grid.getContext("2d");
+  const n = grid.width;
+  g.clearRect(0, 0, n, n);
+  g.strokeStyle = "#efc9c4";
+  g.lineWidth = Math.max(1, n / 300);
+  g.setLineDash([n / 60, n / 60]);
+  g.beginPath();
+  g.moveTo(n / 2, 0); g.lineTo(n / 2, n);
+  g.moveTo(0, n / 2); g.lineTo(n, n / 2);
+  g.moveTo(0, 0); g.lineTo(n, n);
+  g.moveTo(n, 0); g.lineTo(0, n);
+  g.stroke();
+}
+
+function penWidth() {
+  return Math.max(2, PEN * ink.width);
+}
+
+function strokePath(ctx, pts, scale) {
+  ctx.beginPath();
+  ctx.moveTo(pts[0][0] * scale, pts[0][1] * scale);
+  if (pts.length === 1) ctx.lineTo(pts[0][0] * scale + 0.01, pts[0][1] * scale);
+  for (let i = 1; i < pts.length; i++) ctx.lineTo(pts[i][0] * scale, pts[i][1] * scale);
+  ctx.stroke();
+}
+
+function redraw() {
+  const n = ink.width;
+  inkCtx.clearRect(0, 0, n, n);
+  inkCtx.strokeStyle = "#000";
+  inkCtx.lineWidth = penWidth();
+  inkCtx.lineCap = "round";
+  inkCtx.lineJoin = "round";
+  for (const s of state.strokes) strokePath(inkCtx, s, n);
+  if (state.current) strokePath(inkCtx, state.current, n);
+}
+
+function padPoint(ev) {
+  const r = ink.getBoundingClientRect();
+  return [(ev.clientX - r.left) / r.width, (ev.clientY - r.top) / r.height];
+}
+
+ink.addEventListener("pointerdown", (ev) => {
+  if (ev.button !== 0 && ev.pointerType === "mouse") return;
+  ev.preventDefault();
+  ink.setPointerCapture(ev.pointerId);
+  state.current = [padPoint(ev)];
+  clearOverlay();
+  redraw();
+});
+ink.addEventListener("pointermove", (ev) => {
+  if (!state.current) return;
+  const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [ev];
+  for (const e of events.length ? events : [ev]) state.current.push(padPoint(e));
+  redraw();
+});
+function endStroke() {
+  if (!state.current) return;
+  state.strokes.push(state.current);
+  state.current = null;
+  redraw();
+}
+ink.addEventListener("pointerup", endStroke);
+ink.addEventListener("pointercancel", endStroke);
+
+function clearOverlay() {
+  overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+  $("missing").hidden = true;
+}
+
+// ------------------------------------------------------------------ target picker
+
+function setTarget(ch) {
+  state.target = ch;
+  $("target").value = ch;
+  $("target-char").textContent = ch;
+  $("target-pinyin").textContent = state.pinyin.get(ch) || "";
+  $("sim-target").textContent = ch;
+  const u = new URL(location.href);
+  u.searchParams.set("char", ch);
+  history.replaceState(null, "", u);
+}
+
+async function loadChars() {
+  const res = await fetch(url("static/chars.json"));
+  state.chars = await res.json();
+  state.pinyin = new Map(state.chars);
+  const select = $("target");
+  for (const [c, p] of state.chars) {
+    const opt = document.createElement("option");
+    opt.value = c;
+    opt.textContent = `${c}  ${p}`;
+    select.append(opt);
+  }
+  const wanted = new URL(location.href).searchParams.get("char");
+  setTarget(state.pinyin.has(wanted) ? wanted : state.chars[0][0]);
+}
+
+// ------------------------------------------------------------------ engines
+
+async function startBrowserEngine() {
+  if (!window.ort) throw new Error("onnxruntime-web did not load");
+  ort.env.wasm.wasmPaths = url("static/ort/");
+  ort.env.wasm.numThreads = 1; // no cross-origin isolation needed; the model is small
+  ort.env.wasm.proxy = false;
+  const [session, tj] = await Promise.all([
+    ort.InferenceSession.create(url("model/model.onnx"), { executionProviders: ["wasm"] }),
+    fetch(url("model/templates.json")).then((r) => {
+      if (!r.ok) throw new Error(`templates.json: HTTP ${r.status}`);
+      return r.json();
+    }),
+  ]);
+  const raw = Uint8Array.from(atob(tj.embeddings), (c) => c.charCodeAt(0));
+  const templates = new Float32Array(raw.buffer);
+  const row = new Map(tj.chars.map((c, i) => [c, i]));
+  return { session, templates, dim: tj.dim, chars: tj.chars, classes: tj.classes, thresholds: tj.thresholds,
+    confidence: tj.confidence_threshold, row };
+}
+
+function inkImage() {
+  return inkCtx.getImageData(0, 0, ink.width, ink.height);
+}
+
+// Same rules as Recognizer.classify_probs / verify_embeddings.
+async function checkInBrowser(target) {
+  const m = state.model;
+  const img = inkImage();
+  const x = preprocessRGBA(img.data, img.width, img.height);
+  state.lastInput = x;
+  const feeds = { image: new ort.Tensor("float32", x, [1, IMAGE_SIZE, IMAGE_SIZE, 1]) };
+  const out = await m.session.run(feeds);
+  const probs = out.probs.data;
+  const emb = out.embedding.data;
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
+  const best = order[0];
+  const conf = probs[best];
+  let char = m.classes[best];
+  if (char === UNKNOWN || conf < m.confidence) char = UNKNOWN;
+  const classification = { char, confidence: conf, top_k: order.slice(0, 5).map((i) => [m.classes[i], probs[i]]) };
+  const r = m.row.get(target);
+  let verification;
+  if (r === undefined) {
+    verification = { target, verdict: "invalid_target", similarity: null, threshold: null };
+  } else {
+    let norm = 0;
+    for (let i = 0; i < m.dim; i++) norm += emb[i] * emb[i];
+    norm = Math.max(Math.sqrt(norm), 1e-8);
+    let sim = 0;
+    for (let i = 0; i < m.dim; i++) sim += (emb[i] / norm) * m.templates[r * m.dim + i];
+    const th = m.thresholds[r];
+    verification = { target, verdict: sim >= th ? "correct" : "incomplete_or_unclear", similarity: sim, threshold: th };
+  }
+  return { classification, verification };
+}
+
+async function postJSON(path, body) {
+  const res = await fetch(url(path), { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify(body) });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.message || `HTTP ${res.status}`);
+  return data;
+}
+
+async function checkOnServer(target) {
+  // the canvas itself (transparent PNG, composited on white by the server): both engines see the same pixels
+  const image = ink.toDataURL("image/png");
+  const [classification, verification] = await Promise.all([
+    postJSON("v1/classify", { image, top_k: 5 }),
+    postJSON("v1/verify", { image, target }),
+  ]);
+  return { classification, verification };
+}
+
+// ------------------------------------------------------------------ checking and showing
+
+function padStrokes() {
+  // pad units → 0..1000, what /v1/diagnose gets (any scale works; integers keep the request small)
+  return state.strokes.map((s) => s.map(([x, y]) => [Math.round(x * 10000) / 10, Math.round(y * 10000) / 10]));
+}
+
+async function check() {
+  const seq = ++state.seq;
+  const verdictEl = $("verdict");
+  clearOverlay();
+  if (!state.strokes.length) {
+    show(seq, null, "Draw the character first.");
+    return state.lastResult;
+  }
+  verdictEl.className = "verdict busy";
+  verdictEl.textContent = "Checking…";
+  const target = state.target;
+  let result;
+  try {
+    if (state.engine === "browser") {
+      try {
+        result = await checkInBrowser(target);
+      } catch (e) {
+        if (/no ink/.test(String(e.message))) throw e;
+        console.warn("in-browser inference failed, using the server", e);
+        setEngine("server");
+        result = await checkOnServer(target);
+      }
+    } else {
+      result = await checkOnServer(target);
+    }
+  } catch (e) {
+    show(seq, null, String(e.message || e));
+    return state.lastResult;
+  }
+  result.engine = state.engine;
+  show(seq, result);
+  if (result.verification.verdict === "incomplete_or_unclear") diagnose(seq, target);
+  return result;
+}
+
+function fmt(x) {
+  return x === null || x === undefined ? "–" : Number(x).toFixed(3);
+}
+
+function show(seq, result, error) {
+  if (seq !== state.seq) return; // a newer check is on its way
+  const v = $("verdict");
+  state.lastResult = result ? { ...result, seq } : { error, seq };
+  v.dataset.seq = String(seq);
+  const list = $("topk");
+  list.replaceChildren();
+  const fill = $("sim-fill");
+  const th = $("sim-threshold");
+  if (!result) {
+    v.className = "verdict error";
+    v.dataset.verdict = "error";
+    v.textContent = error;
+    fill.style.width = "0";
+    th.style.display = "none";
+    $("sim-value").textContent = "–";
+    return;
+  }
+  const ver = result.verification;
+  v.dataset.verdict = ver.verdict;
+  v.className = `verdict ${ver.verdict}`;
+  v.textContent = {
+    correct: `✓ Correct: that is ${ver.target}`,
+    incomplete_or_unclear: `✗ Not quite: incomplete or unclear`,
+    invalid_target: `${ver.target} is not one of the HSK1 characters`,
+  }[ver.verdict];
+  const sim = ver.similarity ?? 0;
+  fill.style.width = `${Math.max(0, Math.min(1, sim)) * 100}%`;
+  fill.className = ver.verdict === "correct" ? "ok" : "low";
+  if (ver.threshold !== null && ver.threshold !== undefined) {
+    th.style.display = "block";
+    th.style.left = `${Math.max(0, Math.min(1, ver.threshold)) * 100}%`;
+  }
+  $("sim-value").textContent = `${fmt(ver.similarity)} (needs ${fmt(ver.threshold)})`;
+  for (const [c, p] of result.classification.top_k) {
+    const li = document.createElement("li");
+    if (c === ver.target) li.className = "target";
+    const pct = Math.round(p * 1000) / 10;
+    li.innerHTML = `<span class="c" lang="zh"></span><span class="p"></span>` +
+      `<span class="bar"><div style="width:${Math.min(100, pct)}%"></div></span><span class="v">${pct}%</span>`;
+    li.querySelector(".c").textContent = c === UNKNOWN ? "?" : c;
+    li.querySelector(".p").textContent = c === UNKNOWN ? "unknown" : state.pinyin.get(c) || "";
+    list.append(li);
+  }
+}
+
+// Missing strokes, from the server's /v1/diagnose: drawn in red on the overlay where they belong.
+async function diagnose(seq, target) {
+  let d;
+  try {
+    d = await postJSON("v1/diagnose", { strokes: padStrokes(), target });
+  } catch (e) {
+    console.info("no stroke diagnosis:", e.message);
+    return;
+  }
+  if (seq !== state.seq || !d.missing_strokes || !d.missing_strokes.length) return;
+  state.lastResult = { ...state.lastResult, diagnosis: d };
+  const ctx = overlay.getContext("2d");
+  const k = overlay.width / 1000;
+  ctx.strokeStyle = "rgba(214, 40, 40, 0.8)";
+  ctx.lineWidth = penWidth() * 1.2;
+  ctx.lineCap = "round";
+  ctx.setLineDash([penWidth() * 1.5, penWidth()]);
+  for (const i of d.missing_strokes) {
+    const pts = d.reference_strokes[i];
+    if (pts && pts.length) strokePath(ctx, pts, k);
+  }
+  const el = $("missing");
+  const names = d.missing_strokes.map((i) => i + 1).join(", ");
+  el.textContent = `Missing stroke${d.missing_strokes.length > 1 ? "s" : ""} ${names} (in stroke order), shown in red.`;
+  el.hidden = false;
+}
+
+function setEngine(engine) {
+  state.engine = engine;
+  const el = $("engine");
+  el.className = `engine ${engine}`;
+  el.textContent = engine === "browser" ? "model runs in your browser" : "model runs on the server";
+}
+
+// ------------------------------------------------------------------ wiring
+
+$("target").addEventListener("change", (e) => {
+  setTarget(e.target.value);
+  clearPad();
+});
+$("random").addEventListener("click", () => {
+  setTarget(state.chars[Math.floor(Math.random() * state.chars.length)][0]);
+  clearPad();
+});
+function clearPad() {
+  state.strokes = [];
+  state.current = null;
+  redraw();
+  clearOverlay();
+}
+$("clear").addEventListener("click", clearPad);
+$("undo").addEventListener("click", () => {
+  state.strokes.pop();
+  redraw();
+  clearOverlay();
+});
+$("check").addEventListener("click", () => check());
+new ResizeObserver(() => sizeCanvases()).observe($("board"));
+
+async function init() {
+  sizeCanvases();
+  await loadChars();
+  const forced = new URL(location.href).searchParams.get("engine");
+  if (forced === "server") {
+    setEngine("server");
+    return;
+  }
+  try {
+    state.model = await startBrowserEngine();
+    setEngine("browser");
+  } catch (e) {
+    console.warn("in-browser inference unavailable, using the server", e);
+    setEngine("server");
+  }
+}
+
+// For tests and for apps that embed the page.
+window.hanzicheck = {
+  ready: init(),
+  check,
+  setTarget: (c) => { setTarget(c); clearPad(); },
+  clear: clearPad,
+  get state() { return state; },
+};

@@ -1,0 +1,421 @@
+"""HTTP service: every input kind, every error case, the limits, the model files and the page's static files.
+
+Runs the real app (``create_app``) in-process with httpx's TestClient on the hand-built ONNX model
+(``fake_artifacts``: recognises drawings of 一 十 日 人), so it needs no training.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from fake_artifacts import drawings, write_fake_artifacts  # noqa: E402
+from hanzicheck.data.charset import hsk1_chars  # noqa: E402
+from hanzicheck.data.pinyin import pinyin  # noqa: E402
+from hanzicheck.data.render import render_strokes  # noqa: E402
+from hanzicheck.inference.artifacts import ArtifactsError  # noqa: E402
+from hanzicheck.inference.recognizer import Recognizer  # noqa: E402
+from hanzicheck.service.app import create_app, static_dir  # noqa: E402
+from hanzicheck.service.settings import Settings  # noqa: E402
+
+TEN_STROKES = [[[0, 50], [100, 50]], [[50, 0], [50, 100]]]  # 十 as a canvas records it (y down)
+
+
+def png(image: np.ndarray, mode: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    im = Image.fromarray(image)
+    (im.convert(mode) if mode else im).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    return write_fake_artifacts(tmp_path_factory.mktemp("fake_model"))
+
+
+@pytest.fixture(scope="module")
+def recognizer(artifacts: Path) -> Recognizer:
+    return Recognizer.load(artifacts)
+
+
+@pytest.fixture(scope="module")
+def client(artifacts: Path) -> TestClient:
+    with TestClient(create_app(Settings(model_dir=artifacts))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def ten_png() -> bytes:
+    return png(drawings()["十"])
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def assert_error(r, status: int, code: str, *words: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert body["error"] == code, body
+    for w in words:
+        assert w in body["message"], body
+    return body
+
+
+# ------------------------------------------------------------------ input kinds
+
+
+def test_classify_json_base64(client, ten_png):
+    r = client.post("/v1/classify", json={"image": b64(ten_png)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"char", "confidence", "top_k"}
+    assert body["char"] == "十"
+    assert len(body["top_k"]) == 5 and body["top_k"][0][0] == "十"
+
+
+def test_classify_matches_the_recognizer(client, recognizer, ten_png):
+    r = client.post("/v1/classify", json={"image": b64(ten_png), "top_k": 3})
+    assert r.json() == recognizer.classify(ten_png, top_k=3).to_dict()
+
+
+def test_classify_data_url(client, ten_png):
+    r = client.post("/v1/classify", json={"image": "data:image/png;base64," + b64(ten_png)})
+    assert r.status_code == 200 and r.json()["char"] == "十"
+
+
+def test_classify_multipart(client, ten_png):
+    r = client.post("/v1/classify", files={"image": ("ten.png", ten_png, "image/png")}, data={"top_k": "2"})
+    assert r.status_code == 200, r.text
+    assert r.json()["char"] == "十" and len(r.json()["top_k"]) == 2
+
+
+def test_classify_transparent_canvas_png(client):
+    """What the page's fallback sends: black ink on a transparent canvas (composited on white)."""
+    rgba = np.zeros((64, 64, 4), np.uint8)
+    rgba[..., 3] = 255 - drawings()["日"]
+    r = client.post("/v1/classify", json={"image": b64(png(rgba))})
+    assert r.json()["char"] == "日"
+
+
+def test_classify_strokes(client):
+    r = client.post("/v1/classify", json={"strokes": TEN_STROKES})
+    assert r.status_code == 200, r.text
+    assert r.json()["char"] == "十"
+
+
+def test_verify_strokes_are_rendered_server_side(client, recognizer):
+    r = client.post("/v1/verify", json={"strokes": TEN_STROKES, "target": "十"})
+    assert r.status_code == 200, r.text
+    assert r.json() == recognizer.verify(render_strokes(TEN_STROKES, size=64), "十").to_dict()
+
+
+def test_verify_multipart(client, ten_png):
+    r = client.post("/v1/verify", files={"image": ("ten.png", ten_png, "image/png")}, data={"target": "十"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"target": "十", "verdict": "correct", "similarity": 1.0, "threshold": 0.9}
+
+
+def test_verify_wrong_character(client, ten_png):
+    r = client.post("/v1/verify", json={"image": b64(ten_png), "target": "人"})
+    assert r.json()["verdict"] == "incomplete_or_unclear"
+
+
+def test_verify_target_outside_hsk1(client, ten_png):
+    r = client.post("/v1/verify", json={"image": b64(ten_png), "target": "龍"})
+    assert r.status_code == 200
+    assert r.json() == {"target": "龍", "verdict": "invalid_target", "similarity": None, "threshold": None}
+
+
+# ------------------------------------------------------------------ bad input → 4xx with a JSON error
+
+
+def test_invalid_base64(client):
+    assert_error(client.post("/v1/classify", json={"image": "not base64!"}), 400, "invalid_base64", "base64")
+
+
+def test_bad_data_url(client):
+    assert_error(client.post("/v1/classify", json={"image": "data:image/png,abc"}), 400, "invalid_base64", "data:")
+
+
+def test_not_an_image(client):
+    assert_error(client.post("/v1/classify", json={"image": b64(b"hello world")}), 400, "invalid_image",
+                 "not an image")
+
+
+def test_truncated_image(client, ten_png):
+    assert_error(client.post("/v1/classify", json={"image": b64(ten_png[:60])}), 400, "invalid_image")
+
+
+def test_blank_image(client):
+    blank = png(np.full((64, 64), 255, np.uint8))
+    assert_error(client.post("/v1/verify", json={"image": b64(blank), "target": "十"}), 400, "invalid_image", "no ink")
+
+
+def test_empty_upload(client):
+    r = client.post("/v1/classify", files={"image": ("e.png", b"", "image/png")})
+    assert_error(r, 400, "invalid_image", "empty")
+
+
+def test_both_image_and_strokes(client, ten_png):
+    r = client.post("/v1/classify", json={"image": b64(ten_png), "strokes": TEN_STROKES})
+    assert_error(r, 422, "invalid_request", "exactly one")
+
+
+def test_neither_image_nor_strokes(client):
+    assert_error(client.post("/v1/classify", json={"top_k": 3}), 422, "invalid_request", "exactly one")
+
+
+def test_unknown_field(client, ten_png):
+    body = assert_error(client.post("/v1/classify", json={"image": b64(ten_png), "colour": 1}), 422,
+                        "invalid_request")
+    assert body["details"][0]["loc"] == ["colour"]
+
+
+@pytest.mark.parametrize("top_k", [0, 21, "five"])
+def test_bad_top_k(client, ten_png, top_k):
+    assert_error(client.post("/v1/classify", json={"image": b64(ten_png), "top_k": top_k}), 422, "invalid_request",
+                 "top_k")
+
+
+def test_verify_needs_a_target(client, ten_png):
+    assert_error(client.post("/v1/verify", json={"image": b64(ten_png)}), 422, "invalid_request", "target")
+
+
+def test_bad_point(client):
+    r = client.post("/v1/classify", json={"strokes": [[[1, 2, 3], [4, 5]]]})
+    assert_error(r, 422, "invalid_request", "strokes")
+
+
+def test_non_finite_coordinate(client):
+    r = client.post("/v1/classify", content=b'{"strokes": [[[1, 2], [NaN, 5]]]}',
+                    headers={"content-type": "application/json"})
+    assert_error(r, 422, "invalid_request")
+
+
+def test_malformed_json(client):
+    r = client.post("/v1/classify", content=b'{"image": ', headers={"content-type": "application/json"})
+    assert_error(r, 422, "invalid_request")
+
+
+def test_unsupported_content_type(client):
+    r = client.post("/v1/classify", content=b"abc", headers={"content-type": "text/plain"})
+    assert_error(r, 415, "unsupported_media_type", "application/json", "multipart/form-data")
+
+
+def test_multipart_without_file(client):
+    r = client.post("/v1/verify", data={"target": "十"}, files={"other": ("x.txt", b"x", "text/plain")})
+    assert_error(r, 422, "invalid_request", "'image'")
+
+
+def test_multipart_garbage(client):
+    r = client.post("/v1/classify", content=b"--nope\r\ngarbage",
+                    headers={"content-type": "multipart/form-data; boundary=xyz"})
+    assert r.status_code in (400, 422), r.text
+    assert "error" in r.json()
+
+
+def test_unknown_route_is_json_404(client):
+    assert_error(client.get("/v2/nothing"), 404, "not_found")
+
+
+def test_wrong_method(client):
+    assert_error(client.get("/v1/classify"), 405, "method_not_allowed")
+
+
+# ------------------------------------------------------------------ limits
+
+
+@pytest.fixture(scope="module")
+def small_client(artifacts: Path) -> TestClient:
+    settings = Settings(model_dir=artifacts, max_upload_bytes=20_000, max_pixels=250_000, max_strokes=3,
+                        max_points=50)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_upload_over_the_byte_limit(small_client):
+    noise = np.random.default_rng(0).integers(0, 256, (200, 200), dtype=np.uint8)
+    r = small_client.post("/v1/classify", files={"image": ("n.png", png(noise), "image/png")})
+    assert_error(r, 413, "payload_too_large", "20,000")
+
+
+def test_chunked_body_over_the_limit(small_client):
+    def chunks():
+        for _ in range(30):
+            yield b"x" * 1000
+
+    r = small_client.post("/v1/classify", content=chunks(), headers={"content-type": "application/json"})
+    assert_error(r, 413, "payload_too_large")
+
+
+def test_image_over_the_pixel_limit(small_client):
+    big = png(np.full((600, 600), 255, np.uint8))  # compresses to a few hundred bytes
+    assert len(big) < 20_000
+    assert_error(small_client.post("/v1/classify", json={"image": b64(big)}), 413, "too_many_pixels", "600×600")
+
+
+def test_too_many_strokes(small_client):
+    r = small_client.post("/v1/classify", json={"strokes": [[[0, 0], [1, 1]]] * 4})
+    assert_error(r, 413, "too_many_strokes", "limit is 3")
+
+
+def test_too_many_points(small_client):
+    r = small_client.post("/v1/classify", json={"strokes": [[[i, i] for i in range(60)]]})
+    assert_error(r, 413, "too_many_points", "limit is 50")
+
+
+class SlowRecognizer:
+    """A real recogniser whose inference takes 2 s (to trip the request deadline)."""
+
+    def __init__(self, inner: Recognizer) -> None:
+        self.inner = inner
+        self.artifacts = inner.artifacts
+
+    def classify(self, image, top_k=5):
+        time.sleep(2.0)
+        return self.inner.classify(image, top_k)
+
+
+def test_request_timeout(artifacts, recognizer, ten_png):
+    app = create_app(Settings(model_dir=artifacts, request_timeout_s=0.2), recognizer=SlowRecognizer(recognizer))
+    with TestClient(app) as c:
+        start = time.perf_counter()
+        r = c.post("/v1/classify", json={"image": b64(ten_png)})
+        assert time.perf_counter() - start < 1.5
+    assert_error(r, 503, "timeout", "0.2 s")
+
+
+def test_concurrent_requests_get_their_own_answers(client, ten_png):
+    """Many threads at once, two different drawings: each answer belongs to its own request."""
+    one = png(drawings()["一"])
+    results: dict[int, str] = {}
+
+    def call(i: int) -> None:
+        data = ten_png if i % 2 else one
+        results[i] = client.post("/v1/classify", json={"image": b64(data)}).json()["char"]
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: ("十" if i % 2 else "一") for i in range(16)}
+
+
+# ------------------------------------------------------------------ service info, model files, page
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"status": "ok", "model": "fake_model0"}
+
+
+def test_version(client):
+    body = client.get("/version").json()
+    assert body["hanzicheck"] and body["onnxruntime"]
+    assert body["model"]["classes"] == 179 and body["model"]["embedding_dim"] == 64
+
+
+def test_openapi_documents_both_body_kinds(client):
+    spec = client.get("/openapi.json").json()
+    content = spec["paths"]["/v1/verify"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
+    assert "target" in content["multipart/form-data"]["schema"]["required"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_model_file_is_the_artifact(client, artifacts):
+    r = client.get("/model/model.onnx")
+    assert r.status_code == 200 and r.content == (artifacts / "model.onnx").read_bytes()
+
+
+def test_templates_json_round_trips(client, recognizer):
+    tj = client.get("/model/templates.json").json()
+    emb = np.frombuffer(base64.b64decode(tj["embeddings"]), "<f4").reshape(len(tj["chars"]), tj["dim"])
+    np.testing.assert_array_equal(emb, recognizer.artifacts.templates)
+    assert tj["chars"] == list(hsk1_chars()) and tj["classes"][-1] == "Unknown"
+    assert tj["thresholds"] == [pytest.approx(0.9)] * 178 and tj["confidence_threshold"] == 0.3
+
+
+def test_page_and_its_files_are_served(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    refs = re.findall(r'(?:src|href)="(static/[^"]+)"', r.text)
+    assert "static/app.js" in refs and "static/ort/ort.wasm.min.js" in refs
+    for ref in refs:
+        assert client.get("/" + ref).status_code == 200, ref
+    wasm = client.get("/static/ort/ort-wasm-simd-threaded.wasm")
+    assert wasm.headers["content-type"] == "application/wasm"
+    assert wasm.content[:4] == b"\0asm"
+    assert "javascript" in client.get("/static/ort/ort-wasm-simd-threaded.mjs").headers["content-type"]
+
+
+def test_chars_endpoint_and_static_list_agree_with_pinyin(client):
+    table = pinyin()
+    assert client.get("/v1/chars").json() == [{"char": c, "pinyin": p} for c, p in table.items()]
+    static = json.loads((static_dir() / "chars.json").read_text(encoding="utf-8"))
+    assert static == [[c, p] for c, p in table.items()]
+
+
+def test_pinyin_table():
+    table = pinyin()
+    assert list(table) == list(hsk1_chars())
+    assert (table["我"], table["女"], table["的"], table["谁"], table["喝"]) == ("wǒ", "nǚ", "de", "shéi", "hē")
+    assert all(re.fullmatch(r"[a-zü\u0101-\u01dc\u00e0-\u00fa]+", p) for p in table.values())
+
+
+def test_bad_model_folder_fails_at_start(tmp_path):
+    with pytest.raises(ArtifactsError, match="no such folder"):
+        create_app(Settings(model_dir=tmp_path / "missing"))
+
+
+def test_settings_from_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("HANZICHECK_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("HANZICHECK_MAX_PIXELS", "1000")
+    s = Settings.from_env(request_timeout_s=3.0)
+    assert (s.model_dir, s.max_pixels, s.request_timeout_s) == (tmp_path, 1000, 3.0)
+    monkeypatch.setenv("HANZICHECK_MAX_POINTS", "-5")
+    with pytest.raises(ValueError, match="HANZICHECK_MAX_POINTS"):
+        Settings.from_env()
+
+
+def test_serve_command_refuses_a_bad_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from hanzicheck.cli import build_app
+
+    result = CliRunner().invoke(build_app(), ["serve", "--model", str(tmp_path / "nope"), "--port", "0"])
+    assert result.exit_code == 2
+    assert "no such folder" in result.output
+
+
+# ------------------------------------------------------------------ stroke diagnosis
+
+
+def test_diagnose_names_the_missing_stroke(client):
+    pytest.importorskip("hanzicheck.inference.diagnose")
+    from hanzicheck.data.strokes import StrokeDB
+
+    try:
+        medians = StrokeDB.open().get("十").medians
+    except Exception as e:  # stroke data not downloadable here
+        pytest.skip(f"stroke data unavailable: {e}")
+    strokes = [m.tolist() for m in medians[:1]]  # 十 without its vertical stroke
+    r = client.post("/v1/diagnose", json={"strokes": strokes, "target": "十"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["missing_strokes"] == [1]
+    assert len(body["reference_strokes"]) == 2 and body["threshold"] == 0.9
