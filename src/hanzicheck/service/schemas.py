@@ -13,7 +13,7 @@ MAX_TOP_K = 20
 # Schema-level bounds (the settings' tighter per-request limits are checked by the routes).
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[x, y], y down")]
-Stroke = Annotated[list[Point], Field(min_length=1, max_length=20_000)]
+Stroke = Annotated[list[Point], Field(min_length=1, max_length=10_000)]
 
 
 class DrawingInput(BaseModel):
@@ -23,7 +23,7 @@ class DrawingInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     image: str | None = Field(None, description="base64 of an encoded image file, or a data: URL")
-    strokes: list[Stroke] | None = Field(None, min_length=1, max_length=1000,
+    strokes: list[Stroke] | None = Field(None, min_length=1, max_length=500,
                                          description="pen strokes, each a list of [x, y] points")
 
     @model_validator(mode="after")
@@ -48,7 +48,8 @@ class DiagnoseRequest(VerifyRequest):
 class ClassifyResponse(BaseModel):
     char: str = Field(description="the recognised character, or 'Unknown'")
     confidence: float
-    top_k: list[tuple[str, float]] = Field(description="[[char, probability], ...], most likely first")
+    top_k: list[Annotated[list[str | float], Field(min_length=2, max_length=2)]] = Field(
+        description="[[char, probability], ...], most likely first")
 
 
 class VerifyResponse(BaseModel):
