@@ -4,7 +4,7 @@
 //   node web/drive_page.mjs plan.json > results.json
 //
 // plan.json: {"url", "userDataDir", "shotDir", "viewport": {"width", "height"}, "deviceScaleFactor",
-//             "executablePath" (optional), "scenarios": [{"name", "target", "strokes": [[[x, y], ...], ...],
+//             "executablePath" (optional), "block": [URL globs to fail], "scenarios": [{"name", "target", "strokes": [[[x, y], ...], ...],
 //             "box": 1024, "waitDiagnosis": false}]}
 // Points are in a box×box square (y down) mapped onto the pad with a 12 % margin. Each scenario leaves a
 // screenshot <shotDir>/<name>.png. Output: {"engine", "results": [...], "console": [...], "errors": [...]}.
@@ -33,6 +33,7 @@ try {
   page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   page.setDefaultTimeout(plan.timeoutMs || 30000);
+  for (const pattern of plan.block || []) await page.route(pattern, (route) => route.abort()); // e.g. "**/*.wasm"
   await page.goto(plan.url, { waitUntil: "load" });
   await page.evaluate(() => window.hanzicheck.ready);
   out.engine = await page.evaluate(() => window.hanzicheck.state.engine);

@@ -299,7 +299,7 @@ function show(seq, result, error) {
   $("sim-value").textContent = `${fmt(ver.similarity)} (needs ${fmt(ver.threshold)})`;
   for (const [c, p] of result.classification.top_k) {
     const li = document.createElement("li");
-    if (c === ver.target) li.className = "target";
+    if (c === ver.target) li.className = "is-target";
     const pct = Math.round(p * 1000) / 10;
     li.innerHTML = `<span class="c" lang="zh"></span><span class="p"></span>` +
       `<span class="bar"><div style="width:${Math.min(100, pct)}%"></div></span><span class="v">${pct}%</span>`;

@@ -1,0 +1,224 @@
+"""The practice page in a real browser: headless Chromium (Debian's) driven by Playwright (web/drive_page.mjs)
+against a uvicorn server started here on a free loopback port. Strokes are drawn with mouse events.
+
+- the JS port of preprocess() gives Python's 40×40 tensor (node only, no browser);
+- the page runs the model in the browser, and its tensor and similarity equal Python's for the same canvas;
+- with the WebAssembly runtime blocked it falls back to the server API (phone-sized viewport);
+- with a trained model (bundled, else the newest runs/*/): a character drawn from its stroke data is verified
+  ``correct``, the same character without one stroke is not.
+
+Screenshots of every scenario are kept in the test's tmp folder (or $HANZICHECK_SHOTS) and named on failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fake_artifacts import write_fake_artifacts
+from hanzicheck.data.preprocess import preprocess
+from hanzicheck.data.render import render_strokes
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "web"
+CHROMIUM = "/usr/bin/chromium"
+TEN = [[[0, 512], [1024, 512]], [[512, 0], [512, 1024]]]  # 十 in the 1024 box
+
+pytestmark = pytest.mark.browser
+
+
+def _need_node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (needed to run the web page's JS and the Playwright driver)")
+    return node
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    return _need_node()
+
+
+@pytest.fixture(scope="module")
+def browser(node: str) -> str:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} missing: run `make browser-deps` (or apt-get install chromium)")
+    if not (WEB / "node_modules" / "playwright-core").is_dir():
+        pytest.skip("web/node_modules missing: run `make browser-deps` (npm ci in web/)")
+    return node
+
+
+@contextmanager
+def serve(model_dir: Path) -> Iterator[str]:
+    """The real app on uvicorn, in a thread, on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    from hanzicheck.service.app import create_app
+    from hanzicheck.service.settings import Settings
+
+    app = create_app(Settings(model_dir=model_dir))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def shots_dir(tmp_path: Path, name: str) -> Path:
+    root = Path(os.environ["HANZICHECK_SHOTS"]) if os.environ.get("HANZICHECK_SHOTS") else tmp_path
+    return root / name
+
+
+def drive(node: str, url: str, scenarios: list[dict], tmp_path: Path, name: str, page_errors_ok: bool = False,
+          **options) -> dict:
+    """Run web/drive_page.mjs; returns its report (fails with the screenshots' folder on a driver error)."""
+    shots = shots_dir(tmp_path, name)
+    plan = {"url": url, "userDataDir": str(tmp_path / f"profile-{name}"), "shotDir": str(shots),
+            "scenarios": scenarios, **options}
+    plan_file = tmp_path / f"plan-{name}.json"
+    plan_file.write_text(json.dumps(plan), encoding="utf-8")
+    proc = subprocess.run([node, str(WEB / "drive_page.mjs"), str(plan_file)], capture_output=True, text=True,
+                          timeout=180, cwd=ROOT)
+    assert proc.returncode == 0, f"driver failed: {proc.stderr[-2000:]}"
+    report = json.loads(proc.stdout)
+    assert not report.get("fatal"), f"{report['fatal']}\nconsole: {report['console']}\nscreenshots: {shots}"
+    assert page_errors_ok or not report["errors"], f"page errors: {report['errors']}\nscreenshots: {shots}"
+    return report
+
+
+def canvas_png(result: dict) -> bytes:
+    return base64.b64decode(result["canvas"].split(",", 1)[1])
+
+
+# ------------------------------------------------------------------ JS preprocessing (node only)
+
+
+def test_js_preprocess_matches_python(node, tmp_path):
+    rng = np.random.default_rng(0)
+    images = []
+    for size in (40, 64, 300, 700):  # 700 also exercises the >512 box shrink
+        strokes = [rng.random((6, 2)) * 100 for _ in range(3)]
+        images.append(render_strokes(strokes, size=size))
+    images.append(255 - images[1])  # light ink on dark paper
+    images.append(images[2][30:250, :])  # not square
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0], "gray": im.ravel().tolist()}
+                                 for im in images]))
+    proc = subprocess.run([node, str(WEB / "preprocess_check.mjs"), str(cases)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    outs = json.loads(proc.stdout)
+    for im, js in zip(images, outs, strict=True):
+        np.testing.assert_allclose(np.asarray(js, np.float32).reshape(40, 40), preprocess(im), atol=1e-5)
+
+
+def test_js_preprocess_refuses_a_blank_image(node, tmp_path):
+    cases = tmp_path / "blank.json"
+    cases.write_text(json.dumps([{"w": 32, "h": 32, "gray": [250] * 1024}]))
+    proc = subprocess.run([node, str(WEB / "preprocess_check.mjs"), str(cases)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert "no ink" in json.loads(proc.stdout)[0]["error"]
+
+
+# ------------------------------------------------------------------ the page, on the hand-built model
+
+
+@pytest.fixture(scope="module")
+def fake_model(tmp_path_factory) -> Path:
+    return write_fake_artifacts(tmp_path_factory.mktemp("fake_model"))
+
+
+def test_page_runs_the_model_in_the_browser_like_python(browser, fake_model, tmp_path):
+    from hanzicheck.inference.recognizer import Recognizer
+
+    with serve(fake_model) as url:
+        report = drive(browser, url, [{"name": "ten", "target": "十", "strokes": TEN}], tmp_path, "desktop")
+    res = report["results"][0]
+    assert report["engine"] == "browser", report["console"]
+    assert res["result"]["classification"]["char"] == "十", res["screenshot"]
+    png = canvas_png(res)
+    expected = preprocess(png)
+    got = np.asarray(res["input"], np.float32).reshape(40, 40)
+    assert np.abs(got - expected).max() < 1e-5, f"browser tensor differs from Python's; see {res['screenshot']}"
+    server = Recognizer.load(fake_model).verify(png, "十")
+    assert res["result"]["verification"]["similarity"] == pytest.approx(server.similarity, abs=1e-4)
+    assert res["result"]["verification"]["verdict"] == server.verdict
+
+
+def test_page_falls_back_to_the_server_on_a_phone(browser, fake_model, tmp_path):
+    with serve(fake_model) as url:
+        report = drive(browser, url, [{"name": "ten-phone", "target": "十", "strokes": TEN}], tmp_path, "phone",
+                       page_errors_ok=True, block=["**/*.wasm"], viewport={"width": 390, "height": 844}, deviceScaleFactor=2,
+                       isMobile=True, hasTouch=True)
+    res = report["results"][0]
+    assert report["engine"] == "server", report["console"]
+    assert any("wasm" in e for e in report["errors"])  # the runtime failed to start, as arranged
+    assert res["result"]["classification"]["char"] == "十", res["screenshot"]
+    assert res["canvasSize"][0] <= 512  # the page keeps its canvas small enough to skip the shrink step
+
+
+# ------------------------------------------------------------------ a trained model: correct vs missing stroke
+
+# A robust pair: 大 without its horizontal stroke is 人, another HSK1 character, not an incomplete 大.
+CHAR, DROPPED = "大", 0
+
+
+def trained_model() -> Path | None:
+    from hanzicheck.inference.artifacts import bundled_path
+
+    def complete(d: Path) -> bool:
+        return all((d / f).is_file() for f in ("model.onnx", "templates.npz", "metadata.json"))
+
+    if complete(bundled_path()):
+        return bundled_path()
+    runs = [d for d in (ROOT / "runs").glob("*/") if complete(d)]
+    return max(runs, key=lambda d: (d / "model.onnx").stat().st_mtime) if runs else None
+
+
+def test_drawn_character_is_correct_and_missing_stroke_is_not(browser, tmp_path):
+    model = trained_model()
+    if model is None:
+        pytest.skip("no trained model: neither the bundled one (hanzicheck/assets/model) nor a runs/*/ folder")
+    from hanzicheck.data.strokes import StrokeDB
+
+    try:
+        medians = [m.tolist() for m in StrokeDB.open().get(CHAR).medians]
+    except Exception as e:
+        pytest.skip(f"stroke data unavailable: {e}")
+    partial = [m for i, m in enumerate(medians) if i != DROPPED]
+    with serve(model) as url:
+        report = drive(browser, url, [
+            {"name": "full", "target": CHAR, "strokes": medians},
+            {"name": "missing", "target": CHAR, "strokes": partial, "waitDiagnosis": True},
+        ], tmp_path, "trained")
+    full, missing = report["results"]
+    assert report["engine"] == "browser", report["console"]
+    assert full["result"]["verification"]["verdict"] == "correct", \
+        f"{full['result']} ({model}); screenshot: {full['screenshot']}"
+    assert missing["result"]["verification"]["verdict"] == "incomplete_or_unclear", \
+        f"{missing['result']} ({model}); screenshot: {missing['screenshot']}"
+    assert missing["result"]["verification"]["similarity"] < full["result"]["verification"]["similarity"]
+
