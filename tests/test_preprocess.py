@@ -121,6 +121,12 @@ def test_transparent_background_is_composited_on_white():
     assert np.abs(preprocess(la) - ref).max() < 1e-6
 
 
+def test_white_strokes_on_transparent_canvas_use_the_alpha():
+    rgba = np.full((64, 64, 4), 255, np.uint8)
+    rgba[..., 3] = np.where(_cross() == 0, 255, 0)
+    assert np.abs(preprocess(rgba) - preprocess(_cross())).max() < 1e-6
+
+
 def test_palette_image_with_transparency():
     im = Image.fromarray(np.stack([_cross()] * 3, -1)).convert("P")
     white = im.getpixel((0, 0))

@@ -152,10 +152,12 @@ def _array_to_gray(a: np.ndarray) -> np.ndarray:
         x = x * (255.0 / (65535.0 if top <= 65535 else top))
     if x.ndim == 3:
         c = x.shape[2]
-        if c in (2, 4):  # alpha: composite on white paper
-            alpha = x[..., -1:] / 255.0
-            x = x[..., :-1] * alpha + 255.0 * (1.0 - alpha)
+        alpha = x[..., -1] if c in (2, 4) else None
+        if alpha is not None:  # composite on white paper
+            x = x[..., :-1] * (alpha[..., None] / 255.0) + 255.0 * (1.0 - alpha[..., None] / 255.0)
         x = x[..., 0] if x.shape[2] == 1 else x @ np.array([0.299, 0.587, 0.114], np.float32)
+        if alpha is not None and np.ptp(x) < MIN_CONTRAST <= np.ptp(alpha):
+            x = 255.0 - alpha  # light strokes on a transparent canvas: the alpha channel is the drawing
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
