@@ -187,11 +187,14 @@ CHAR, DROPPED = "大", 0
 
 
 def trained_model() -> Path | None:
+    """$HANZICHECK_BROWSER_MODEL, else the bundled model, else the newest complete runs/*/ folder."""
     from hanzicheck.inference.artifacts import bundled_path
 
     def complete(d: Path) -> bool:
         return all((d / f).is_file() for f in ("model.onnx", "templates.npz", "metadata.json"))
 
+    if os.environ.get("HANZICHECK_BROWSER_MODEL"):
+        return Path(os.environ["HANZICHECK_BROWSER_MODEL"])
     if complete(bundled_path()):
         return bundled_path()
     runs = [d for d in (ROOT / "runs").glob("*/") if complete(d)]
