@@ -55,8 +55,11 @@ class Synthesizer:
 
     def _write(self, lines: Sequence[np.ndarray], components: Sequence[Sequence[int]],
                rng: np.random.Generator) -> np.ndarray:
-        strokes = deform(lines, components, rng, self.config)
-        return draw_groups(join(strokes, rng, self.config), rng, self.config, self.canvas)
+        cfg = self.config
+        hurry = rng.random()  # one latent: hurried writers join more strokes and place them less precisely
+        mess = cfg.messiness[0] + (cfg.messiness[1] - cfg.messiness[0]) * (0.5 * hurry + 0.5 * rng.random())
+        strokes = deform(lines, components, rng, cfg, mess=mess)
+        return draw_groups(join(strokes, rng, cfg, hurry), rng, cfg, self.canvas, len(lines))
 
     def _outline(self, char: str, keep: list[int], rng: np.random.Generator) -> np.ndarray:
         polys = self._outlines.get(char)
@@ -194,9 +197,10 @@ class Synthesizer:
         images, _ = load_mnist_digits()
         digit = Image.fromarray(255 - images[int(rng.integers(len(images)))])  # ink coverage
         side = self.canvas * self.config.supersample
-        size = max(8, int(side * rng.uniform(*self.config.size)))
+        cfg = self.config
+        size = max(8, int(side * rng.uniform(*(cfg.small_size if rng.random() < cfg.small_prob else cfg.size))))
         digit = digit.resize((size, size), Image.Resampling.BILINEAR)
-        if rng.random() < 0.6:  # thinner strokes, closer to a ballpoint pen
+        if size >= 48 and rng.random() < 0.6:  # thinner strokes, closer to a ballpoint pen
             from PIL import ImageFilter
 
             digit = digit.filter(ImageFilter.MinFilter(3))
@@ -305,11 +309,14 @@ def synth_batch(class_ids: Sequence[int], seed: int, config: SynthConfig | None 
     out = np.empty((len(class_ids), 40, 40), np.float32)
     for k, cid in enumerate(class_ids):
         cid = int(cid)
-        if cid == UNKNOWN_INDEX:
-            img = synth.unknown(rng)
-        elif 0 <= cid < len(chars):
-            img = synth.char(chars[cid], rng)
-        else:
+        if not 0 <= cid <= UNKNOWN_INDEX:
             raise ValueError(f"class id {cid} is not in 0..{UNKNOWN_INDEX}")
-        out[k] = _preprocess(img)
+        for attempt in range(8):  # a rare sample too faint to count as ink (tiny, thin, blurred) is redrawn
+            img = synth.unknown(rng) if cid == UNKNOWN_INDEX else synth.char(chars[cid], rng)
+            try:
+                out[k] = _preprocess(img)
+                break
+            except ValueError:  # InvalidImageError
+                if attempt == 7:
+                    raise
     return out

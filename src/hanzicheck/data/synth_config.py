@@ -21,13 +21,18 @@ class SynthConfig:
     # cursive joining: per sample, a join probability for each pair of consecutive strokes
     separate_prob: float = 0.17  # every stroke written on its own
     join_prob: tuple[float, float] = (0.12, 0.88)  # otherwise uniform in this range
-    connector_width: tuple[float, float] = (0.45, 1.0)  # pen travel drawn lighter than the strokes
+    connector_width: tuple[float, float] = (0.4, 1.0)  # pen travel drawn thinner than the strokes
+    connector_ink: tuple[float, float] = (0.3, 1.0)  # ... and lighter (a hairline in fast writing)
     connector_bulge: float = 0.25  # curvature of the pen's travel, fraction of its length
     smooth_prob: float = 0.75  # round corners and joins (讠 and 灬 in one go, 口 with round corners)
     smooth: tuple[float, float] = (0.01, 0.05)  # Gaussian sigma along the line
-    # geometry
+    # geometry; local displacements are scaled per sample by a messiness drawn from ``messiness``, higher for
+    # writers who join more (neat writers lift the pen and place strokes well)
+    messiness: tuple[float, float] = (0.35, 1.35)
     slant: float = 0.16  # shear x += slant·y, normal spread (strong slant in the tails)
     slant_max: float = 0.55
+    rise: float = 0.06  # horizontals climb to the right (y shear), as in real writing
+    rise_sigma: float = 0.06
     rotation_deg: float = 5.0
     rotation_max_deg: float = 15.0
     aspect_log_mean: float = -0.17  # log(width/height) change: bbox ratio 0.59/0.88/1.31 (10/50/90%)
@@ -46,6 +51,10 @@ class SynthConfig:
     outline_prob: float = 0.04  # draw the filled reference outlines instead (font-like)
     # placement on the canvas
     size: tuple[float, float] = (0.55, 0.92)  # longer side of the character, fraction of the canvas
+    # written small (real scans: 10–25 px characters in a 64 px frame), so that after cropping the strokes are
+    # blurry and low-resolution like theirs: +18 points on real digits in a proxy test
+    small_prob: float = 0.4
+    small_size: tuple[float, float] = (0.15, 0.45)
     # paper and ink
     ink: tuple[int, int] = (0, 70)
     paper_tone_prob: float = 0.15
@@ -67,9 +76,9 @@ class SynthConfig:
         """No variation at all: the reference strokes with a fixed pen, size and clean paper (tests, diagnosis)."""
         still = dict(
             pen_width=(0.04, 0.04), wide_pen_prob=0.0, pressure=0.0, separate_prob=1.0, smooth_prob=0.0,
-            slant=0.0, rotation_deg=0.0, aspect_log_mean=0.0, aspect_log_sigma=0.0, elastic=0.0,
+            slant=0.0, rise=0.0, rise_sigma=0.0, rotation_deg=0.0, aspect_log_mean=0.0, aspect_log_sigma=0.0, elastic=0.0,
             component_shift=0.0, component_scale=0.0, stroke_shift=0.0, stroke_rotation_deg=0.0,
-            stroke_scale=0.0, trim=0.0, extend=0.0, wobble=0.0, outline_prob=0.0, size=(0.8, 0.8), ink=(0, 0),
+            stroke_scale=0.0, trim=0.0, extend=0.0, wobble=0.0, outline_prob=0.0, size=(0.8, 0.8), small_prob=0.0, ink=(0, 0),
             paper_tone_prob=0.0, blur_prob=0.0, noise_prob=0.0,
         )
         return cls(**{**still, **overrides})

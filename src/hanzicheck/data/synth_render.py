@@ -29,17 +29,17 @@ def _means(values: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
 
 
 def _trim(pts: np.ndarray, counts: np.ndarray, rng: np.random.Generator,
-          cfg: SynthConfig) -> tuple[np.ndarray, np.ndarray]:
+          cfg: SynthConfig, mess: float) -> tuple[np.ndarray, np.ndarray]:
     """Shorten some stroke ends (hurried writing) and extend others along their end tangent (vectorised)."""
     n = len(counts)
-    cut = (rng.random((n, 2)) * cfg.trim * (rng.random((n, 2)) < 0.5) * counts[:, None]).astype(np.int64)
+    cut = (rng.random((n, 2)) * cfg.trim * mess * (rng.random((n, 2)) < 0.5) * counts[:, None]).astype(np.int64)
     cut[(counts <= 3) | (counts - cut.sum(axis=1) < 2)] = 0
     starts = np.cumsum(counts) - counts
     sid = np.repeat(np.arange(n), counts)
     local = np.arange(len(pts)) - starts[sid]
     keep = (local >= cut[sid, 0]) & (local < (counts - cut[:, 1])[sid])
     pts, counts = pts[keep], counts - cut.sum(axis=1)
-    grow = rng.random((n, 2)) * cfg.extend * (rng.random((n, 2)) < 0.3)
+    grow = rng.random((n, 2)) * cfg.extend * mess * (rng.random((n, 2)) < 0.3)
     ok = counts >= 2
     starts = (np.cumsum(counts) - counts)[ok]
     ends = starts + counts[ok] - 1
@@ -50,15 +50,16 @@ def _trim(pts: np.ndarray, counts: np.ndarray, rng: np.random.Generator,
 
 
 def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng: np.random.Generator,
-           cfg: SynthConfig, strokewise: bool = True) -> list[np.ndarray]:
+           cfg: SynthConfig, strokewise: bool = True, mess: float = 1.0) -> list[np.ndarray]:
     """Move components and strokes, wobble, warp and shear the polylines (unit box) like a writer's hand.
 
-    ``strokewise=False`` skips trimming and wobble (for filled outlines)."""
+    ``mess`` scales every local displacement (neat vs hurried writers); ``strokewise=False`` skips trimming
+    and wobble (for filled outlines)."""
     n = len(lines)
     counts = np.array([len(ln) for ln in lines])
     pts = np.concatenate(lines).astype(np.float64)
     if strokewise:
-        pts, counts = _trim(pts, counts, rng, cfg)
+        pts, counts = _trim(pts, counts, rng, cfg, mess)
     sid = np.repeat(np.arange(n), counts)
     # components (radical / clusters) move and scale together; strokes outside any component move alone
     comp_of = np.arange(n)
@@ -68,21 +69,21 @@ def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng
     cid = inverse[sid]
     nc = int(inverse.max()) + 1
     ccen = _means(pts, cid, nc)
-    cscale = np.exp(rng.normal(0, cfg.component_scale, nc))
-    cshift = rng.normal(0, cfg.component_shift, (nc, 2))
+    cscale = np.exp(rng.normal(0, cfg.component_scale * mess, nc))
+    cshift = rng.normal(0, cfg.component_shift * mess, (nc, 2))
     pts = (pts - ccen[cid]) * cscale[cid, None] + ccen[cid] + cshift[cid]
     # every stroke: a small shift, rotation and scale about its centre
     scen = _means(pts, sid, n)
-    ang = np.deg2rad(rng.normal(0, cfg.stroke_rotation_deg, n))
-    sscale = np.exp(rng.normal(0, cfg.stroke_scale, n))
+    ang = np.deg2rad(rng.normal(0, cfg.stroke_rotation_deg * mess, n))
+    sscale = np.exp(rng.normal(0, cfg.stroke_scale * mess, n))
     c, s = np.cos(ang)[sid] * sscale[sid], np.sin(ang)[sid] * sscale[sid]
     d = pts - scen[sid]
-    pts = scen[sid] + rng.normal(0, cfg.stroke_shift, (n, 2))[sid] + np.stack(
+    pts = scen[sid] + rng.normal(0, cfg.stroke_shift * mess, (n, 2))[sid] + np.stack(
         [c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1)
     if strokewise and cfg.wobble > 0:  # smooth wobble along each stroke
         local = (np.arange(len(pts)) - np.repeat(np.cumsum(counts) - counts, counts)) * SPACING
         freq = 2 * np.pi * _u(rng, cfg.wobble_freq)
-        amp = cfg.wobble * rng.uniform(0.2, 1.6)
+        amp = cfg.wobble * mess * rng.uniform(0.2, 1.6)
         phase = rng.uniform(0, 2 * np.pi, (n, 2))[sid]
         pts += amp * np.sin(freq * local[:, None] * (1.0, 1.3) + phase)
     # a smooth random displacement field over the whole character
@@ -92,13 +93,14 @@ def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng
                 direction = rng.normal(size=2)
                 direction /= np.hypot(*direction) + 1e-9
                 freq = 2 * np.pi * _u(rng, cfg.elastic_freq)
-                pts[:, axis] += cfg.elastic * rng.normal() * np.sin(freq * (pts @ direction) + rng.uniform(0, 6.3))
+                pts[:, axis] += cfg.elastic * mess * rng.normal() * np.sin(freq * (pts @ direction) + rng.uniform(0, 6.3))
     # global affine: slant (shear), rotation, aspect
     slant = float(np.clip(rng.normal(0, cfg.slant), -cfg.slant_max, cfg.slant_max))
     rot = np.deg2rad(float(np.clip(rng.normal(0, cfg.rotation_deg), -cfg.rotation_max_deg, cfg.rotation_max_deg)))
     aspect = np.exp(rng.normal(cfg.aspect_log_mean, cfg.aspect_log_sigma) / 2)
+    rise = rng.normal(cfg.rise, cfg.rise_sigma)  # horizontals climb to the right, verticals stay upright
     m = np.array([[np.cos(rot), -np.sin(rot)], [np.sin(rot), np.cos(rot)]]) @ np.array(
-        [[aspect, -slant / aspect], [0.0, 1 / aspect]])
+        [[aspect, -slant / aspect], [0.0, 1 / aspect]]) @ np.array([[1.0, 0.0], [-rise, 1.0]])
     centre = (pts.min(axis=0) + pts.max(axis=0)) / 2
     pts = (pts - centre) @ m.T + centre
     return np.split(pts, np.cumsum(counts)[:-1])
@@ -116,9 +118,14 @@ def _connector(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, bulge: fl
     return (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t**2 * b
 
 
-def join(strokes: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig) -> list[Group]:
-    """Group consecutive strokes into pen-down runs joined by the pen's travel, smoothed like fluent writing."""
-    q = 0.0 if rng.random() < cfg.separate_prob else _u(rng, cfg.join_prob)
+def join(strokes: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig,
+         hurry: float | None = None) -> list[Group]:
+    """Group consecutive strokes into pen-down runs joined by the pen's travel, smoothed like fluent writing.
+
+    ``hurry`` in [0, 1] (random if None) sets how often strokes are joined."""
+    hurry = rng.random() if hurry is None else hurry
+    q = 0.0 if hurry < cfg.separate_prob else cfg.join_prob[0] + (cfg.join_prob[1] - cfg.join_prob[0]) * (
+        (hurry - cfg.separate_prob) / (1 - cfg.separate_prob))
     sigma = _u(rng, cfg.smooth) / SPACING if rng.random() < cfg.smooth_prob else 0.0
     runs: list[list[np.ndarray]] = []
     for i, stroke in enumerate(strokes):
@@ -147,20 +154,30 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2], strict=True))
 
 
-def _placement(points: np.ndarray, rng: np.random.Generator, cfg: SynthConfig, big: int) -> tuple[float, np.ndarray]:
+def _placement(points: np.ndarray, rng: np.random.Generator, cfg: SynthConfig, big: int,
+               strokes: int) -> tuple[float, np.ndarray, bool]:
+    """(scale, offset, written small): size and position on the canvas. Nobody writes 都 in 10 px: the
+    smallest size grows with the number of strokes."""
     lo, hi = points.min(axis=0), points.max(axis=0)
     extent = max(float((hi - lo).max()), 0.05)
-    size = _u(rng, cfg.size) * big
+    small = rng.random() < cfg.small_prob
+    if small:
+        least = max(cfg.small_size[0], 0.1 + 0.03 * strokes)
+        size = _u(rng, (least, max(least, cfg.small_size[1]))) * big
+    else:
+        size = _u(rng, cfg.size) * big
     scale = size / extent
     free = np.maximum(big - (hi - lo) * scale, 0)
-    return scale, rng.random(2) * free - lo * scale
+    return scale, rng.random(2) * free - lo * scale, small
 
 
-def finish(coverage: Image.Image, rng: np.random.Generator, cfg: SynthConfig) -> np.ndarray:
-    """Ink coverage (L, 255 = full ink, supersampled) → uint8 dark ink on paper with blur, tone and noise."""
+def finish(coverage: Image.Image, rng: np.random.Generator, cfg: SynthConfig, blur: bool = True) -> np.ndarray:
+    """Ink coverage (L, 255 = full ink, supersampled) → uint8 dark ink on paper with blur, tone and noise.
+
+    ``blur=False`` for small writing: it is blurred enough by being enlarged later."""
     if cfg.supersample > 1:
         coverage = coverage.reduce(cfg.supersample)
-    if rng.random() < cfg.blur_prob:
+    if rng.random() < cfg.blur_prob and blur:
         coverage = coverage.filter(ImageFilter.GaussianBlur(_u(rng, cfg.blur)))
     cov = np.asarray(coverage, dtype=np.float32) * (1 / 255)
     paper = 255.0
@@ -174,36 +191,40 @@ def finish(coverage: Image.Image, rng: np.random.Generator, cfg: SynthConfig) ->
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _line(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: int) -> None:
+def _line(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: int, ink: int = 255) -> None:
     """A polyline; a wide pen gets round joints at sharp corners only (PIL's joint="curve" at every point
     costs most of the drawing time, and dense points turn gently elsewhere)."""
-    draw.line(xy.ravel().tolist(), fill=255, width=width)
+    draw.line(xy.ravel().tolist(), fill=ink, width=width)
     if width >= 4 and len(xy) > 2:
         d = np.diff(xy, axis=0)
         a, b = d[:-1], d[1:]
         cos = (a * b).sum(axis=1) / (np.hypot(a[:, 0], a[:, 1]) * np.hypot(b[:, 0], b[:, 1]) + 1e-9)
         r = width / 2
         for x, y in xy[1:-1][cos < 0.85]:
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=ink)
 
 
-def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthConfig, canvas: int) -> np.ndarray:
-    """Draw pen-down runs with a pen 2–5% of the character box (sometimes wider), lighter pen travel."""
+def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthConfig, canvas: int,
+                strokes: int) -> np.ndarray:
+    """Draw pen-down runs (of ``strokes`` strokes in all) with a pen 2–5% of the character box (sometimes
+    wider), the pen's travel thinner and lighter."""
     big = canvas * cfg.supersample
-    scale, offset = _placement(np.concatenate([g for g, _ in groups]), rng, cfg, big)
+    scale, offset, small = _placement(np.concatenate([g for g, _ in groups]), rng, cfg, big, strokes)
     wide = rng.random() < cfg.wide_pen_prob
-    pen = _u(rng, cfg.wide_pen_width if wide else cfg.pen_width) * (scale * 1.0)
+    pen = _u(rng, cfg.wide_pen_width if wide else cfg.pen_width) * scale
+    pen = max(pen, rng.uniform(0.8, 1.3) * cfg.supersample)  # a real pen is ≥ ~1 px wide on a small character
     travel = _u(rng, cfg.connector_width)
+    travel_ink = round(255 * _u(rng, cfg.connector_ink))
     img = Image.new("L", (big, big), 0)
     draw = ImageDraw.Draw(img)
     for points, mask in groups:
         xy = points * scale + offset
         w = max(1.0, pen * float(np.exp(rng.normal(0, cfg.pressure))))
-        if mask is None or travel > 0.9:
+        if mask is None or (travel > 0.9 and travel_ink > 240):
             pieces = [(0, len(xy))]
         else:
             tw = max(1, round(w * travel))
-            _line(draw, xy, tw)
+            _line(draw, xy, tw, travel_ink)
             pieces = _runs(mask)
         for a, b in pieces:
             seg = xy[a:b]
@@ -213,17 +234,17 @@ def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthCon
                 r = w / 2
                 for x, y in (seg[0], seg[-1]):
                     draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    return finish(img, rng, cfg)
+    return finish(img, rng, cfg, blur=not small)
 
 
 def draw_polygons(polys: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig,
                   canvas: int) -> np.ndarray:
     """Fill outline polygons (unit box), font-like."""
     big = canvas * cfg.supersample
-    scale, offset = _placement(np.concatenate(polys), rng, cfg, big)
+    scale, offset, small = _placement(np.concatenate(polys), rng, cfg, big, len(polys))
     img = Image.new("L", (big, big), 0)
     draw = ImageDraw.Draw(img)
     for poly in polys:
         if len(poly) >= 3:
             draw.polygon((poly * scale + offset).ravel().tolist(), fill=255)
-    return finish(img, rng, cfg)
+    return finish(img, rng, cfg, blur=not small)
