@@ -280,11 +280,16 @@ def evaluate(
         typer.echo(json.dumps(metrics["summary"], ensure_ascii=False))
         return
     from rich.console import Console
+    from rich.table import Table
 
-    c = Console()
+    table = Table(title="evaluation")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
     for k, v in metrics["summary"].items():
-        c.print(f"[bold]{k}[/] {v:.4f}" if isinstance(v, float) else f"[bold]{k}[/] {v}")
-    c.print(f"report: {report / 'report.md'}")
+        table.add_row(k, f"{v:.4f}" if isinstance(v, float) else f"{v:,}")
+    c = Console()
+    c.print(table)
+    c.print(f"report: {report / 'report.md'}", highlight=False)
 
 
 def register(app) -> None:

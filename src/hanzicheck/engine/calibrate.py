@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,7 @@ class Pairs:
 
 
 @contextmanager
-def progress(total: int, what: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
+def progress(total: int | None, what: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
     """``advance(n)`` for a rich progress bar on stderr, shown on a terminal only."""
     try:
         from rich.console import Console
@@ -112,17 +113,20 @@ def _negative(synth, char: str, kind: str, rng: np.random.Generator) -> tuple[np
         return synth.negative(char, "wrong_char", rng)
 
 
-def load_labelled(path: str | os.PathLike, limit: int | None = None) -> tuple[np.ndarray, list[str], int]:
+def load_labelled(path: str | os.PathLike, limit: int | None = None,
+                  show: bool = False) -> tuple[np.ndarray, list[str], int]:
     """Preprocessed images and labels of any reader's source; also how many samples had no usable image."""
     from ..data.sources import iter_samples
 
     xs, labels, skipped = [], [], 0
-    for s in iter_samples(path, limit=limit):
-        try:
-            xs.append(preprocess(s.image))
-            labels.append(s.label)
-        except InvalidImageError:
-            skipped += 1
+    with progress(limit, f"reading {Path(path).name}", show) as advance:  # total unknown without a limit
+        for s in iter_samples(path, limit=limit):
+            try:
+                xs.append(preprocess(s.image))
+                labels.append(s.label)
+            except InvalidImageError:
+                skipped += 1
+            advance(1)
     x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     return x, labels, skipped
 
@@ -207,7 +211,7 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
     art = rec.artifacts
     parts, sources = [], []
     for path in data:
-        x, labels, skipped = load_labelled(path, limit)
+        x, labels, skipped = load_labelled(path, limit, show=progress)
         parts.append(data_pairs(x, labels, seed))
         sources.append({"data": str(path), "samples": len(labels), "skipped": skipped})
     if synth_per_char:

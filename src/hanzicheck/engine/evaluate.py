@@ -211,7 +211,7 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
                 pair_parts.append(pairs)
                 sources.append({"source": str(path), "kind": "pairs", "pairs": len(pairs), "unreadable": bad})
                 continue
-            x, labels, skipped = load_labelled(path, limit)
+            x, labels, skipped = load_labelled(path, limit, show=progress)
         except (OSError, ValueError, KeyError) as e:
             raise EvaluationError(f"{path}: {e}") from e
         if not labels:
