@@ -334,7 +334,10 @@ def test_openapi_documents_both_body_kinds(client):
     content = spec["paths"]["/v1/verify"]["post"]["requestBody"]["content"]
     assert set(content) == {"application/json", "multipart/form-data"}
     assert "target" in content["multipart/form-data"]["schema"]["required"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "static/docs/swagger-ui-bundle.js" in docs.text  # no CDN
+    assert "cdn" not in docs.text.lower()
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
 
 
 def test_model_file_is_the_artifact(client, artifacts):

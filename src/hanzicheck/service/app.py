@@ -12,7 +12,8 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, recognizer: Any = None) -> Fast
         title="hanzicheck",
         version=__version__,
         description="Recognise and verify handwritten HSK1 Chinese characters. The practice page is at `/`.",
+        docs_url=None,  # served below from the package's own copy of Swagger UI, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.recognizer = recognizer
@@ -59,6 +62,12 @@ def create_app(settings: Settings | None = None, recognizer: Any = None) -> Fast
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(static / "index.html", media_type="text/html")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="hanzicheck API",
+                                   swagger_js_url="static/docs/swagger-ui-bundle.js",
+                                   swagger_css_url="static/docs/swagger-ui.css", swagger_favicon_url="data:,")
 
     return app
 
