@@ -125,8 +125,16 @@ def roc(genuine_sims: np.ndarray, impostor_sims: np.ndarray) -> dict[str, Any]:
         "genuine": len(g), "impostors": len(i), "auc": auc,
         "eer": float((far[k] + frr[k]) / 2), "eer_threshold": float(thresholds[k]),
         "far_at_5pct_frr": float((i >= th_5).mean()), "threshold_at_5pct_frr": th_5,
-        "curve": {"far": far[::-1].round(5).tolist(), "tar": tar[::-1].round(5).tolist()},
+        "curve": _curve(far[::-1], tar[::-1]),
     }
+
+
+def _curve(far: np.ndarray, tar: np.ndarray, points: int = 400) -> dict[str, list[float]]:
+    """The ROC curve, thinned to about ``points`` points (metrics.json stays small on big sets)."""
+    if len(far) > points:
+        keep = np.unique(np.linspace(0, len(far) - 1, points).round().astype(int))
+        far, tar = far[keep], tar[keep]
+    return {"far": far.round(5).tolist(), "tar": tar.round(5).tolist()}
 
 
 def verification_metrics(sims: np.ndarray, pairs: Pairs, thresholds: np.ndarray) -> dict[str, Any]:
