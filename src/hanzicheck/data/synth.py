@@ -80,6 +80,12 @@ class Synthesizer:
         keep = [i for i in range(n) if i not in {int(i) for i in drop}]
         if not keep:
             raise ValueError(f"dropping {list(drop)} leaves nothing of {char!r}")
+        if self.config.fonts and not drop and rng.random() < self.config.font_prob:
+            from .synth_fonts import font_char
+
+            img = font_char(char, rng, self.config, self.canvas)
+            if img is not None:
+                return img
         if rng.random() < self.config.outline_prob:
             return self._outline(char, keep, rng)
         return self._write([prep.lines[i] for i in keep], _remap(prep.components, keep), rng)
