@@ -52,12 +52,13 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
     elapsed = 0.0
     failures: list[dict] = []
     for char in chars:
-        medians = synth.db.get(char).medians
+        strokes = synth.db.get(char)
+        medians, rad = strokes.medians, strokes.rad_strokes
         cands = synth.droppable(char)
         for _ in range(per_char):
             image = synth.char(char, rng)
             t0 = time.perf_counter()
-            found = analyse(image, medians).missing
+            found = analyse(image, medians, rad).missing
             elapsed += time.perf_counter() - t0
             complete_n += 1
             if found:
@@ -69,7 +70,7 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
             k = int(rng.choice(cands))
             image = synth.char(char, rng, drop=[k])
             t0 = time.perf_counter()
-            found = analyse(image, medians).missing
+            found = analyse(image, medians, rad).missing
             elapsed += time.perf_counter() - t0
             dropped_n += 1
             detected += bool(found)

@@ -84,7 +84,7 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
     if scale < 1.0:
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
         gray = np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX), dtype=np.float32)
-    lo, med, hi = np.percentile(gray, [1, 50, 99])
+    lo, med, hi = np.percentile(gray, [0.2, 50, 99.8])  # ink may be under 1% of a big canvas
     if hi - med > med - lo:  # ink is the bright tail: light strokes on a dark ground
         gray = 255.0 - gray
         lo, med, hi = 255.0 - hi, 255.0 - med, 255.0 - lo
@@ -206,9 +206,30 @@ class Reference:
     labels: np.ndarray
     directions: np.ndarray
     n_strokes: int
+    components: tuple[tuple[int, ...], ...] = ()  # groups of strokes a writer moves together
 
 
-def reference_points(medians: Sequence[np.ndarray]) -> Reference:
+def components(lines: Sequence[np.ndarray], rad_strokes: Sequence[int] = (), grow: float = 2.0) -> list[list[int]]:
+    """The radical's strokes, and the other strokes clustered by touching (slightly grown) bounding boxes."""
+    n = len(lines)
+    rad = sorted(i for i in set(rad_strokes) if 0 <= i < n)
+    groups = [rad] if rad and len(rad) < n else []
+    rest = [i for i in range(n) if i not in set(rad)] if groups else list(range(n))
+    boxes = {i: (lines[i].min(axis=0) - grow, lines[i].max(axis=0) + grow) for i in rest}
+    cluster = {i: i for i in rest}
+    for a in rest:
+        for b in rest:
+            if a < b and np.all(boxes[a][0] <= boxes[b][1]) and np.all(boxes[b][0] <= boxes[a][1]):
+                old, new = cluster[b], cluster[a]
+                for i in rest:
+                    if cluster[i] == old:
+                        cluster[i] = new
+    for c in sorted(set(cluster.values())):
+        groups.append([i for i in rest if cluster[i] == c])
+    return groups
+
+
+def reference_points(medians: Sequence[np.ndarray], rad_strokes: Sequence[int] = ()) -> Reference:
     """Medians (1024-box image coordinates) scaled so the character's longest side spans FRAME, REF_SPACING apart."""
     allp = np.concatenate([np.asarray(m, np.float32) for m in medians])
     lo, hi = allp.min(axis=0), allp.max(axis=0)
@@ -216,7 +237,8 @@ def reference_points(medians: Sequence[np.ndarray]) -> Reference:
     lines = [_resample((np.asarray(m, np.float32) - lo) * k, REF_SPACING) for m in medians]
     labels = np.concatenate([np.full(len(ln), i, np.int32) for i, ln in enumerate(lines)])
     dirs = np.concatenate([_tangents(ln) for ln in lines])
-    return Reference(np.concatenate(lines), labels, dirs, len(lines))
+    comps = components(lines, rad_strokes)
+    return Reference(np.concatenate(lines), labels, dirs, len(lines), tuple(tuple(c) for c in comps))
 
 
 # -- alignment -------------------------------------------------------------------------------------------------
@@ -228,14 +250,18 @@ def sqdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Alignment:
-    """``A`` (2×2) and ``t`` map reference points into the working frame; ``shifts`` (n_strokes, 2) per stroke."""
+    """Per stroke ``s``: ``A[s]`` (2×2) and ``t[s]`` map its reference points into the working frame (the whole
+    character's transform, refined per component), plus a small ``shifts[s]``."""
 
-    A: np.ndarray
-    t: np.ndarray
-    shifts: np.ndarray
+    A: np.ndarray  # (n, 2, 2)
+    t: np.ndarray  # (n, 2)
+    shifts: np.ndarray  # (n, 2)
+    whole: tuple[np.ndarray, np.ndarray]  # the whole character's (A, t), before components and strokes
 
     def apply(self, ref: Reference) -> np.ndarray:
-        return (ref.points @ self.A.T + self.t + self.shifts[ref.labels]).astype(np.float32)
+        A = self.A[ref.labels]
+        out = np.einsum("nij,nj->ni", A, ref.points) + self.t[ref.labels] + self.shifts[ref.labels]
+        return out.astype(np.float32)
 
 
 def _bbox_init(ref_pts: np.ndarray, drawing: Drawing) -> tuple[np.ndarray, np.ndarray]:
@@ -307,22 +333,52 @@ def _icp(P: np.ndarray, drawing: Drawing, A0: np.ndarray, t0: np.ndarray, iterat
     raise AssertionError("unreachable")
 
 
+SLANTS = (0.0, -0.3, 0.3)  # shears tried as starts for the whole character (handwriting leans)
+
+
+def _sheared(A: np.ndarray, t: np.ndarray, P: np.ndarray, shear: float) -> tuple[np.ndarray, np.ndarray]:
+    """Start (A, t) with an extra shear x += shear·y about the points' centre."""
+    c = P.mean(axis=0)
+    S = np.array([[1.0, shear], [0.0, 1.0]])
+    A2 = S @ A
+    return A2, (A @ c + t) - A2 @ c
+
+
 def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iterations: int = 12,
-          ridge: float = 0.05, local_shift: float = 5.0) -> Alignment:
-    """Robust two-way ICP of the reference (strokes where ``keep`` is True) onto the drawing, then a small
-    shift per stroke. With ``keep``, two starts are tried: the kept strokes' box fitted to the ink's box (right
-    when the left-out stroke is really missing and spanned the character) and the whole character's box."""
+          ridge: float = 0.05, local_shift: float = 5.0, near: Alignment | None = None) -> Alignment:
+    """Robust two-way ICP of the reference (strokes where ``keep`` is True) onto the drawing, then each
+    component's own affine and a small shift per stroke. Starts: the kept strokes' box fitted to the ink's box,
+    sheared by each of ``SLANTS``; with ``keep`` also the whole character's box (right when the left-out stroke
+    is drawn after all) and ``near``'s transform (the full alignment)."""
     keep_pts = np.ones(len(ref.points), bool) if keep is None else keep[ref.labels]
     P = ref.points[keep_pts]
     Q = drawing.points
-    starts = [_bbox_init(P, drawing)]
+    A0, t0 = _bbox_init(P, drawing)
+    starts = [_sheared(A0, t0, P, s) for s in SLANTS] if near is None else [(A0, t0)]
     if keep is not None and not keep_pts.all():
         starts.append(_bbox_init(ref.points, drawing))
+    if near is not None:
+        starts.append(near.whole)
     A, t, _ = min((_icp(P, drawing, A0, t0, iterations, ridge) for A0, t0 in starts), key=lambda r: r[2])
-    shifts = np.zeros((ref.n_strokes, 2))
+    n = ref.n_strokes
+    As = np.repeat(A[None], n, axis=0)
+    ts = np.repeat(t[None], n, axis=0)
+    kept = np.ones(n, bool) if keep is None else keep
+    for comp in ref.components if len(ref.components) > 1 else ():
+        members = [s for s in comp if kept[s]]
+        if not members:
+            continue
+        sel = np.isin(ref.labels, members)
+        Pc = ref.points[sel]
+        if len(Pc) < 6:
+            continue
+        Ac, tc = _refine_component(Pc, Q, A, t)
+        As[list(comp)] = Ac
+        ts[list(comp)] = tc
+    shifts = np.zeros((n, 2))
     if local_shift > 0:  # every stroke, kept or not, may move a little toward its own ink
         labels = ref.labels
-        Pt = ref.points @ A.T + t
+        Pt = np.einsum("nij,nj->ni", As[labels], ref.points) + ts[labels]
         for _ in range(2):
             Ps = (Pt + shifts[labels]).astype(np.float32)
             D = sqdist(Ps, Q)
@@ -330,7 +386,7 @@ def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iter
             res = Q[iq] - Ps
             dp = np.hypot(res[:, 0], res[:, 1])
             wp = np.clip(1 - (dp / 6.0) ** 2, 0, None) ** 2
-            for k in range(ref.n_strokes):
+            for k in range(n):
                 sel = labels == k
                 ws = wp[sel]
                 if ws.sum() < 0.5 * sel.sum():  # most of the stroke has no ink near: leave it where it is
@@ -339,4 +395,21 @@ def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iter
                 new = shifts[k] + move
                 norm = float(np.hypot(*new))
                 shifts[k] = new if norm <= local_shift else new * (local_shift / norm)
-    return Alignment(A, t, shifts)
+    return Alignment(As, ts, shifts, (A, t))
+
+
+def _refine_component(P: np.ndarray, Q: np.ndarray, A: np.ndarray, t: np.ndarray, iterations: int = 4,
+                      tau: float = 5.0, ridge: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """A component's own affine, near the character's: its points pulled to the nearest ink (one way, so the
+    ink of other components cannot drag it)."""
+    Ac, tc = A.copy(), t.copy()
+    for _ in range(iterations):
+        Pt = (P @ Ac.T + tc).astype(np.float32)
+        D = sqdist(Pt, Q)
+        iq = D.argmin(axis=1)
+        dp = np.sqrt(D[np.arange(len(P)), iq])
+        wp = np.clip(1 - (dp / tau) ** 2, 0, None) ** 2
+        if wp.sum() < 0.3 * len(P):  # the component has little ink near: keep the character's transform
+            return A, t
+        Ac, tc = _fit_affine(P, Q[iq], wp, A, t, ridge)
+    return Ac, tc
