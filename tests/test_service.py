@@ -422,3 +422,9 @@ def test_diagnose_names_the_missing_stroke(client):
     body = r.json()
     assert body["missing_strokes"] == [1]
     assert len(body["reference_strokes"]) == 2 and body["threshold"] == 0.9
+
+
+def test_diagnose_target_outside_hsk1(client):
+    r = client.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "龍"})
+    assert r.status_code == 200, r.text
+    assert r.json()["verdict"] == "invalid_target" and r.json()["missing_strokes"] == []

@@ -36,18 +36,23 @@ def run_diagnosis(app: FastAPI, drawing: Drawing, target: str) -> dict:
     from ..inference.align import InkError
     from ..inference.diagnose import diagnose_analysis
 
+    rec = app.state.recognizer
+    if target not in rec.artifacts.char_index():  # as /v1/verify: a verdict, not an error
+        return {"target": target, "verdict": "invalid_target", "similarity": None, "threshold": None,
+                "missing_strokes": [], "stroke_scores": [], "extra_ink": [], "reference_strokes": []}
     db = stroke_db(app)
     if target not in db:
-        raise ApiError(422, "invalid_target", f"target {target!r}: no stroke data for it (give one HSK1 character)")
+        raise ApiError(422, "invalid_target", f"target {target!r}: no stroke data for it")
     subject = drawing.strokes if drawing.strokes is not None else model_input(drawing, app.state.settings)
     try:
         result, analysis = diagnose_analysis(subject, target, app.state.recognizer, db)
     except (InkError, InvalidImageError) as e:
         raise ApiError(400, "invalid_image", str(e)) from None
+    except ValueError as e:  # degenerate drawings the alignment cannot fit
+        raise ApiError(400, "invalid_drawing", f"cannot diagnose this drawing: {e}") from None
     out = result.to_dict()
     out.pop("file", None)
-    rec = app.state.recognizer
-    out["threshold"] = round(rec.threshold(target), 4) if target in rec.artifacts.char_index() else None
+    out["threshold"] = round(rec.threshold(target), 4)
     out["reference_strokes"] = _aligned_strokes(analysis)
     return out
 
@@ -58,4 +63,4 @@ def _aligned_strokes(analysis: Any) -> list[list[list[float]]]:
     sx, ox, oy = analysis.drawing.to_input
     xy = pts.astype(np.float64) * sx + np.array([ox, oy])
     labels = analysis.reference.labels
-    return [np.round(xy[labels == k], 1).tolist() for k in range(analysis.reference.n_strokes)]
+    return [(np.round(xy[labels == k], 1) + 0.0).tolist() for k in range(analysis.reference.n_strokes)]

@@ -26,7 +26,6 @@ class Settings:
     render_size: int = 64  # side of the image strokes are rendered to (render_strokes)
     onnx_threads: int = 1  # ONNX Runtime intra-op threads per inference
     inference_threads: int = 4  # inferences running at once (the rest wait their turn)
-    max_top_k: int = 20
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
