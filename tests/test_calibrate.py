@@ -45,7 +45,7 @@ def test_threshold_follows_each_characters_impostors():
     th, info = compute_thresholds(sims, targets, genuine, ["大", "一", "人"], far=0.05)
     assert th[0] > th[1] + 0.25  # 大's impostors (太, 犬, …) score higher: its threshold is higher
     assert th[2] == pytest.approx(info["global_threshold"])  # no pairs: the global threshold
-    assert info["far_measured"] <= 0.06 and info["frr_measured"] < 0.05
+    assert abs(info["far_measured"] - 0.05) < 0.005 and info["frr_measured"] < 0.05
     assert info["genuine_pairs"] == 800 and info["impostor_pairs"] == 800
 
 

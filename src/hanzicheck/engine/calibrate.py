@@ -3,11 +3,11 @@
 Pairs (image, claimed target) are genuine (the image is the target) or impostors: another character, a look-alike,
 the target with strokes missing or an extra stroke. Sources: synthesised pairs (default) and labelled real samples.
 
-Method ("pooled-quantile + shrunk mean shift"): the global threshold is the (1 − FAR) quantile of all impostor
-similarities. Characters differ (a character with many look-alikes draws higher impostor similarities), so each
-character's threshold is the global one shifted by how far its impostors' mean lies from the overall impostor
-mean, shrunk toward zero by n / (n + PRIOR) when it has few impostor pairs. Means are stable with a dozen samples;
-per-character 99th percentiles are not.
+Method ("pooled-quantile + shrunk mean shift"): characters differ (one with many look-alikes draws higher impostor
+similarities), so each character's threshold is a common level plus a shift: how far its impostors' mean lies
+from the overall impostor mean, shrunk toward zero by n / (n + PRIOR) when it has few impostor pairs. The common
+level is the (1 − FAR) quantile of all impostor similarities minus their character's shift, so the thresholds
+accept FAR of the impostor pairs. Means are stable with a dozen samples; per-character 99th percentiles are not.
 """
 
 from __future__ import annotations
@@ -169,12 +169,14 @@ def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.nda
         raise CalibrationError(f"only {int(imp.sum())} impostor pairs: calibration needs at least 10 "
                                "(use --synth N or more --data)")
     imp_sims = sims[imp]
-    global_th = float(np.quantile(imp_sims, 1.0 - far, method="higher"))
     mean_all = float(imp_sims.mean())
     n_c = np.bincount(t_idx[imp], minlength=len(chars)).astype(np.float64)
     sum_c = np.bincount(t_idx[imp], weights=imp_sims, minlength=len(chars))
     mean_c = np.divide(sum_c, n_c, out=np.full(len(chars), mean_all), where=n_c > 0)
     shift = (n_c / (n_c + prior)) * (mean_c - mean_all)
+    # the level is the (1 − FAR) quantile of the impostors with their character's shift removed, so that the
+    # shifted thresholds accept that share of all impostor pairs
+    global_th = float(np.quantile(imp_sims - shift[t_idx[imp]], 1.0 - far, method="higher"))
     thresholds = np.clip(global_th + shift, -1.0, 1.0).astype(np.float32)
     th_pair = thresholds[np.maximum(t_idx, 0)]
     known = t_idx >= 0
