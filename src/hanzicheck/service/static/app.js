@@ -354,10 +354,23 @@ $("random").addEventListener("click", () => {
   clearPad();
 });
 function clearPad() {
+  state.seq++; // a check still on its way is for the old drawing: drop its answer
   state.strokes = [];
   state.current = null;
   redraw();
   clearOverlay();
+  resetResult();
+}
+
+function resetResult() {
+  const v = $("verdict");
+  v.className = "verdict idle";
+  v.dataset.verdict = "";
+  v.textContent = "Draw the character, then press Check.";
+  $("topk").replaceChildren();
+  $("sim-fill").style.width = "0";
+  $("sim-threshold").style.display = "none";
+  $("sim-value").textContent = "–";
 }
 $("clear").addEventListener("click", clearPad);
 $("undo").addEventListener("click", () => {
