@@ -73,6 +73,15 @@ def test_isolated_specks_do_not_move_the_crop():
     assert np.abs(preprocess(noisy) - clean).max() < 1e-6
 
 
+def test_faint_strokes_are_not_cropped_off():
+    img = np.full((64, 64), 255, np.uint8)
+    img[40:43, 10:54] = 0  # a bold stroke
+    img[8:20, 30:33] = 255 - 75  # a light pencil stroke well above it (30 % of the contrast)
+    x = preprocess(img)
+    assert (x[:15] < 0.95).sum() >= 10  # the light stroke is inside the crop, at the top
+    assert np.argmin(x.min(axis=1)) > 25  # the bold stroke at the bottom
+
+
 def test_faint_paper_noise_is_ignored():
     rng = np.random.default_rng(0)
     img = (_cross().astype(np.int16) + rng.normal(0, 6, (64, 64))).clip(0, 255).astype(np.uint8)

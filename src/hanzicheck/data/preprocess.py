@@ -180,7 +180,8 @@ def _normalise(gray: np.ndarray) -> np.ndarray:
         raise _NoInk(f"no ink: the image is blank or too faint (contrast {contrast:.0f} of 255 grey levels)")
     floor = NOISE_FLOOR * contrast
     dark = np.clip((dark - floor) * (1.0 / (contrast - floor)), 0.0, 1.0)
-    box = _ink_box(dark > 0.25)
+    # every stroke above the noise floor counts, faint ones too (a scan's light strokes must not be cropped off)
+    box = _ink_box(dark > 0.05)
     if box is None:
         raise _NoInk("no ink: only isolated specks, no strokes")
     y0, y1, x0, x1 = box
