@@ -7,6 +7,10 @@ For each sample a character is written by the synthesiser, either complete or wi
 - ``detected``: share of stroke-dropped samples with any stroke named missing;
 - ``false_alarm``: share of complete samples with any stroke named missing;
 - ``ms_per_diagnosis``: mean wall time of one diagnosis.
+
+``style="synth"`` uses the handwriting synthesiser (joined, wobbly, warped strokes, 64×64, often tiny or blurred:
+hard); ``style="canvas"`` draws the reference medians as a learner's canvas would (plain pen of random width,
+random slant, rotation, squash and small per-stroke offsets, 128×128).
 """
 
 from __future__ import annotations
@@ -28,19 +32,35 @@ class DiagnosisReport:
     false_alarm: float
     ms_per_diagnosis: float
     failures: list[dict]
-
     def to_dict(self) -> dict:
         return asdict(self)
 
+    style: str = "synth"
+
     def summary(self) -> str:
-        return (f"stroke diagnosis on {self.dropped_samples} stroke-dropped + {self.complete_samples} complete "
+        return (f"[{self.style}] stroke diagnosis on {self.dropped_samples} stroke-dropped + {self.complete_samples} complete "
                 f"synthesised samples ({self.chars} characters): top-1 {self.top1:.3f}, detected "
                 f"{self.detected:.3f}, false alarms {self.false_alarm:.3f}, {self.ms_per_diagnosis:.1f} ms each")
 
 
+def canvas_drawing(medians: Sequence[np.ndarray], rng: np.random.Generator, drop: Sequence[int] = (),
+                   size: int = 128) -> np.ndarray:
+    """The medians (minus ``drop``) as a learner's canvas: random slant/rotation/squash, strokes a little off."""
+    from ..data.render import render_strokes
+
+    ang = np.deg2rad(rng.normal(0, 5))
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    lin = rot @ np.array([[1.0, rng.normal(0, 0.15)], [0.0, 1.0]]) @ np.diag(np.exp(rng.normal(0, 0.12, 2)))
+    lines = [np.asarray(m, np.float64) @ lin.T + rng.normal(0, 15, 2)
+             for i, m in enumerate(medians) if i not in set(drop)]
+    return render_strokes(lines, size=size, pen_width=float(rng.uniform(0.02, 0.08)))
+
+
 def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, seed: int = 0,
-                       synthesizer=None, keep_failures: int = 50) -> DiagnosisReport:
+                       synthesizer=None, keep_failures: int = 50, style: str = "synth") -> DiagnosisReport:
     """``per_char`` stroke-dropped and ``per_char`` complete samples of each character (HSK1 by default)."""
+    if style not in ("synth", "canvas"):
+        raise ValueError(f"unknown style {style!r}: use 'synth' or 'canvas'")
     from ..data.charset import hsk1_chars
     from ..data.synth import Synthesizer
     from ..inference.diagnose import analyse
@@ -56,7 +76,7 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
         medians, rad = strokes.medians, strokes.rad_strokes
         cands = synth.droppable(char)
         for _ in range(per_char):
-            image = synth.char(char, rng)
+            image = synth.char(char, rng) if style == "synth" else canvas_drawing(medians, rng)
             t0 = time.perf_counter()
             found = analyse(image, medians, rad).missing
             elapsed += time.perf_counter() - t0
@@ -68,7 +88,8 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
             if not cands:
                 continue
             k = int(rng.choice(cands))
-            image = synth.char(char, rng, drop=[k])
+            image = (synth.char(char, rng, drop=[k]) if style == "synth"
+                     else canvas_drawing(medians, rng, drop=[k]))
             t0 = time.perf_counter()
             found = analyse(image, medians, rad).missing
             elapsed += time.perf_counter() - t0
@@ -80,4 +101,4 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
     total = dropped_n + complete_n
     return DiagnosisReport(len(chars), dropped_n, complete_n, hits / max(dropped_n, 1),
                            detected / max(dropped_n, 1), alarms / max(complete_n, 1),
-                           1000 * elapsed / max(total, 1), failures)
+                           1000 * elapsed / max(total, 1), failures, style)

@@ -348,17 +348,17 @@ def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iter
           ridge: float = 0.05, local_shift: float = 5.0, near: Alignment | None = None) -> Alignment:
     """Robust two-way ICP of the reference (strokes where ``keep`` is True) onto the drawing, then each
     component's own affine and a small shift per stroke. Starts: the kept strokes' box fitted to the ink's box,
-    sheared by each of ``SLANTS``; with ``keep`` also the whole character's box (right when the left-out stroke
-    is drawn after all) and ``near``'s transform (the full alignment)."""
+    sheared by each of ``SLANTS`` (only unsheared with ``near``); with ``keep``, also ``near``'s transform (the
+    full alignment: right when the left-out stroke is drawn after all), or else the whole character's box."""
     keep_pts = np.ones(len(ref.points), bool) if keep is None else keep[ref.labels]
     P = ref.points[keep_pts]
     Q = drawing.points
     A0, t0 = _bbox_init(P, drawing)
     starts = [_sheared(A0, t0, P, s) for s in SLANTS] if near is None else [(A0, t0)]
-    if keep is not None and not keep_pts.all():
-        starts.append(_bbox_init(ref.points, drawing))
     if near is not None:
         starts.append(near.whole)
+    elif keep is not None and not keep_pts.all():
+        starts.append(_bbox_init(ref.points, drawing))
     A, t, _ = min((_icp(P, drawing, A0, t0, iterations, ridge) for A0, t0 in starts), key=lambda r: r[2])
     n = ref.n_strokes
     As = np.repeat(A[None], n, axis=0)
