@@ -57,6 +57,16 @@ def test_few_pairs_shrink_toward_the_global_threshold():
     assert 0 < th[0] - info["global_threshold"] < 0.3 * full_shift
 
 
+def test_max_frr_lowers_the_thresholds():
+    rng = np.random.default_rng(2)
+    sims, targets, genuine = _sims(rng, {"大": 400}, {"大": 0.85})  # impostors almost as similar as genuine
+    th, info = compute_thresholds(sims, targets, genuine, ["大"], far=0.01)
+    assert info["frr_measured"] > 0.5 and not info["capped_by_max_frr"]
+    th2, info2 = compute_thresholds(sims, targets, genuine, ["大"], far=0.01, max_frr=0.1)
+    assert th2[0] < th[0] and info2["capped_by_max_frr"]
+    assert info2["frr_measured"] <= 0.11 and info2["far_measured"] > 0.01
+
+
 def test_too_few_impostors_is_an_error():
     with pytest.raises(CalibrationError, match="impostor pairs"):
         compute_thresholds(np.array([0.9, 0.1]), ["大", "大"], np.array([True, False]), ["大"])

@@ -214,6 +214,8 @@ def calibrate(
     data: Annotated[list[Path], typer.Option("--data", help="Labelled real samples (any reader's format); "
                                                             "adds genuine and wrong-character pairs.")] = [],
     far: Annotated[float, typer.Option("--far", min=0.0001, max=0.5, help="Target false-accept rate.")] = 0.01,
+    max_frr: Annotated[float | None, typer.Option("--max-frr", min=0.0001, max=0.9, help="Reject at most this "
+                                                  "share of genuine pairs (lowers the thresholds if needed).")] = None,
     synth: Annotated[int, typer.Option("--synth", min=0, help="Synthesised genuine samples per character "
                                                               "(plus as many impostors); 0 = none.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed of the synthesised pairs.")] = 0,
@@ -231,7 +233,7 @@ def calibrate(
     rec = _recognizer(model)
     try:
         summary = calibrate_artifacts(rec, data=data, far=far, synth_per_char=synth, seed=seed,
-                                      write=not dry_run, progress=not json_out)
+                                      write=not dry_run, progress=not json_out, max_frr=max_frr)
     except (CalibrationError, ValueError, OSError) as e:
         _fail(str(e))
     if json_out:
@@ -244,7 +246,9 @@ def calibrate(
             f"({summary['genuine_pairs']:,} genuine, {summary['impostor_pairs']:,} impostor pairs)")
     c.print(f"global threshold {summary['global_threshold']:.3f}; per character "
             f"min {summary['min']:.3f}, median {summary['median']:.3f}, max {summary['max']:.3f}")
-    c.print(f"measured on these pairs: FAR {summary['far_measured']:.2%}, FRR {summary['frr_measured']:.2%}")
+    frr = summary["frr_measured"]
+    c.print(f"measured on these pairs: FAR {summary['far_measured']:.2%}, FRR "
+            + ("—" if frr is None else f"{frr:.2%}") + (" (capped by --max-frr)" if summary["capped_by_max_frr"] else ""))
     c.print("written to " + (summary["written"] or "nothing (dry run)"))
 
 

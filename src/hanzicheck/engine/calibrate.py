@@ -156,10 +156,16 @@ def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Seque
 
 
 def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.ndarray, chars: Sequence[str],
-                       far: float = DEFAULT_FAR, prior: float = PRIOR) -> tuple[np.ndarray, dict[str, Any]]:
-    """Thresholds float32 [len(chars)] from pair similarities; and a summary of the fit."""
+                       far: float = DEFAULT_FAR, prior: float = PRIOR,
+                       max_frr: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Thresholds float32 [len(chars)] from pair similarities; and a summary of the fit.
+
+    ``max_frr``: lower the common level when needed so that at most this share of genuine pairs is rejected
+    (then the FAR target is missed; the summary says by how much)."""
     if not 0 < far < 1:
         raise CalibrationError(f"--far must be between 0 and 1, got {far}")
+    if max_frr is not None and not 0 < max_frr < 1:
+        raise CalibrationError(f"--max-frr must be between 0 and 1, got {max_frr}")
     genuine = np.asarray(genuine, bool)
     sims = np.asarray(sims, np.float64)
     row = {c: i for i, c in enumerate(chars)}
@@ -177,13 +183,20 @@ def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.nda
     # the level is the (1 − FAR) quantile of the impostors with their character's shift removed, so that the
     # shifted thresholds accept that share of all impostor pairs
     global_th = float(np.quantile(imp_sims - shift[t_idx[imp]], 1.0 - far, method="higher"))
+    gen = genuine & (t_idx >= 0)
+    capped = False
+    if max_frr is not None and gen.any():
+        frr_level = float(np.quantile(sims[gen] - shift[t_idx[gen]], max_frr, method="lower"))
+        capped = frr_level < global_th
+        global_th = min(global_th, frr_level)
     thresholds = np.clip(global_th + shift, -1.0, 1.0).astype(np.float32)
     th_pair = thresholds[np.maximum(t_idx, 0)]
     known = t_idx >= 0
     accepted = sims >= th_pair
     n_gen = int((genuine & known).sum())
     info = {
-        "far": far, "method": METHOD, "prior": prior, "global_threshold": global_th,
+        "far": far, "max_frr": max_frr, "capped_by_max_frr": capped, "method": METHOD, "prior": prior,
+        "global_threshold": global_th,
         "genuine_pairs": n_gen, "impostor_pairs": int(imp.sum()),
         "chars_calibrated": int((n_c > 0).sum()),
         "far_measured": float(accepted[imp].mean()),
@@ -208,7 +221,7 @@ def pair_similarities(rec, pairs: Pairs) -> np.ndarray:
 
 def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float = DEFAULT_FAR,
                         synth_per_char: int = 12, seed: int = 0, write: bool = True, progress: bool = False,
-                        limit: int | None = None) -> dict[str, Any]:
+                        limit: int | None = None, max_frr: float | None = None) -> dict[str, Any]:
     """Calibrate ``rec``'s artifacts folder; writes thresholds into templates.npz and metadata.json."""
     art = rec.artifacts
     parts, sources = [], []
@@ -225,7 +238,7 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
     sims = pair_similarities(rec, pairs)
     ok = ~np.isnan(sims)
     thresholds, info = compute_thresholds(sims[ok], [t for t, k in zip(pairs.targets, ok, strict=True) if k],
-                                          pairs.genuine[ok], art.chars, far)
+                                          pairs.genuine[ok], art.chars, far, max_frr=max_frr)
     info["sources"] = sources
     info["written"] = str(art.templates_path) if write else ""
     if write:
