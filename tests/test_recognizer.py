@@ -146,6 +146,15 @@ def test_corrupt_onnx(tmp_path):
         Recognizer.load(folder)
 
 
+def test_model_outputs_must_match_the_classes(tmp_path):
+    folder = write_fake_artifacts(tmp_path / "mismatch")
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    meta["classes"] = meta["classes"][:-1] + ["龍", "Unknown"]  # 180 classes, the model gives 179
+    (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ArtifactsError, match="expected output 'probs'"):
+        Recognizer.load(folder)
+
+
 def test_bundled_path_is_inside_the_package():
     assert bundled_path().parts[-3:] == ("hanzicheck", "assets", "model")
 

@@ -158,5 +158,6 @@ def _check_io(session: Any, artifacts: Artifacts) -> None:
         raise ArtifactsError(f"{where}: expected input 'image' [N, {IMAGE_SIZE}, {IMAGE_SIZE}, 1], got {inputs}")
     for name, size in (("probs", len(artifacts.classes)), ("embedding", artifacts.embedding_dim)):
         shape = outputs.get(name)
-        if shape is None or shape[-1] not in (size, None) and not isinstance(shape[-1], str):
+        dynamic = shape is not None and (shape[-1] is None or isinstance(shape[-1], str))
+        if shape is None or not (dynamic or shape[-1] == size):
             raise ArtifactsError(f"{where}: expected output {name!r} [N, {size}], got {outputs}; re-export the model")
