@@ -47,8 +47,12 @@ def label_to_class(label: str) -> int:
 
 
 def _cache_key(path: Path, limit: int | None) -> str:
+    """Changes with the file and with the preprocessing code, so a shard is never stale."""
+    from . import preprocess
+
     stat = path.stat()
-    raw = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{limit}|v1"
+    code = hashlib.sha1(Path(preprocess.__file__).read_bytes()).hexdigest()[:8]
+    raw = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{limit}|{code}"
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
