@@ -100,7 +100,14 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
     paper = np.asarray(Image.fromarray(grid).resize((gw, gh), Image.Resampling.BILINEAR), np.float32)
     flat = gray / np.maximum(paper, 1.0) * 255.0
     flat = np.clip(flat, 0, 255)
+    # Otsu splits dark from faint ink on scans with uneven pressure; faint strokes are still strokes, so the
+    # threshold may rise toward the paper, as long as it stays clear of the paper's own noise
     thr = _otsu(flat)
+    paper_px = flat[flat >= thr]
+    noise = 1.4826 * float(np.median(np.abs(paper_px - np.median(paper_px)))) if paper_px.size else 0.0
+    ink_level = float(np.percentile(flat, 0.5))
+    faint = 255.0 - 0.3 * (255.0 - ink_level)
+    thr = max(thr, min(faint, float(np.median(paper_px)) - 4.0 * noise - 8.0 if paper_px.size else thr))
     thr = min(thr, 235.0)
     mask = flat < thr
     # drop isolated specks (noise): an ink pixel needs two ink neighbours
