@@ -125,9 +125,14 @@ def test_js_preprocess_matches_python(node, tmp_path):
         images.append(render_strokes(strokes, size=size))
     images.append(255 - images[1])  # light ink on dark paper
     images.append(images[2][30:250, :])  # not square
+    # canvases as the page reads them: black ink on transparent, and light ink on transparent (alpha path)
+    alpha = 255 - images[1]
+    black = np.dstack([np.zeros_like(alpha)] * 3 + [alpha])
+    white = np.dstack([np.full_like(alpha, 255)] * 3 + [alpha])
+    images += [black, white]
     cases = tmp_path / "cases.json"
-    cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0], "gray": im.ravel().tolist()}
-                                 for im in images]))
+    cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0],
+                                  ("rgba" if im.ndim == 3 else "gray"): im.ravel().tolist()} for im in images]))
     proc = subprocess.run([node, str(WEB / "preprocess_check.mjs"), str(cases)], capture_output=True, text=True,
                           timeout=60, check=True)
     outs = json.loads(proc.stdout)

@@ -8,19 +8,28 @@ const MARGIN = 2;
 const MAX_WORK_SIDE = 512;
 const MIN_CONTRAST = 24;
 const NOISE_FLOOR = 0.15;
+const INK_LEVEL = 0.05; // darkness above which a pixel counts for the ink box (faint strokes too)
 
 export class InvalidImageError extends Error {}
 
-// RGBA (ImageData.data) → uint8 grey, transparency composited on white (as _array_to_gray).
+// RGBA (ImageData.data) → uint8 grey, transparency composited on white (as _array_to_gray). When that leaves
+// no contrast but the alpha channel has some (light strokes on a transparent canvas), the alpha is the drawing.
 export function rgbaToGray(data, width, height) {
-  const gray = new Uint8Array(width * height);
-  for (let i = 0, j = 0; i < gray.length; i++, j += 4) {
+  const n = width * height;
+  const x = new Float64Array(n);
+  let lo = Infinity, hi = -Infinity, alo = Infinity, ahi = -Infinity;
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
     const a = data[j + 3] / 255;
     const r = data[j] * a + 255 * (1 - a);
     const g = data[j + 1] * a + 255 * (1 - a);
     const b = data[j + 2] * a + 255 * (1 - a);
-    gray[i] = Math.min(255, Math.max(0, Math.round(r * 0.299 + g * 0.587 + b * 0.114)));
+    x[i] = r * 0.299 + g * 0.587 + b * 0.114;
+    lo = Math.min(lo, x[i]); hi = Math.max(hi, x[i]);
+    alo = Math.min(alo, data[j + 3]); ahi = Math.max(ahi, data[j + 3]);
   }
+  const useAlpha = hi - lo < MIN_CONTRAST && MIN_CONTRAST <= ahi - alo;
+  const gray = new Uint8Array(n);
+  for (let i = 0; i < n; i++) gray[i] = clip8(useAlpha ? 255 - data[4 * i + 3] : x[i]);
   return gray;
 }
 
@@ -202,7 +211,7 @@ function normalise(gray, w, h) {
   const mask = new Uint8Array(w * h);
   for (let i = 0; i < dark.length; i++) {
     dark[i] = Math.min(1, Math.max(0, Math.fround(dark[i] - floor) * gain));
-    mask[i] = dark[i] > 0.25 ? 1 : 0;
+    mask[i] = dark[i] > INK_LEVEL ? 1 : 0;
   }
   const box = inkBox(mask, w, h);
   if (box === null) throw new InvalidImageError("no ink: only isolated specks, no strokes");
