@@ -4,8 +4,9 @@ against a uvicorn server started here on a free loopback port. Strokes are drawn
 - the JS port of preprocess() gives Python's 40×40 tensor (node only, no browser);
 - the page runs the model in the browser, and its tensor and similarity equal Python's for the same canvas;
 - with the WebAssembly runtime blocked it falls back to the server API (phone-sized viewport);
-- with a trained model (bundled, else the newest runs/*/): a character drawn from its stroke data is verified
-  ``correct``, the same character without one stroke is not.
+- with a trained model ($HANZICHECK_BROWSER_MODEL, else the bundled one, else the newest runs/*/): a character
+  drawn from its stroke data is verified ``correct``; without one stroke it is not, and the page shows that stroke
+  as missing (server diagnosis).
 
 Screenshots of every scenario are kept in the test's tmp folder (or $HANZICHECK_SHOTS) and named on failure.
 """
@@ -229,4 +230,7 @@ def test_drawn_character_is_correct_and_missing_stroke_is_not(browser, tmp_path)
     assert missing["result"]["verification"]["verdict"] == "incomplete_or_unclear", \
         f"{missing['result']} ({model}); screenshot: {missing['screenshot']}"
     assert missing["result"]["verification"]["similarity"] < full["result"]["verification"]["similarity"]
+    # the server's stroke diagnosis names the dropped stroke, and the page says so
+    assert missing["result"]["diagnosis"]["missing_strokes"] == [DROPPED], missing["screenshot"]
+    assert missing["missingText"].startswith(f"Missing stroke {DROPPED + 1} ")
 
