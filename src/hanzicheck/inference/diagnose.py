@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .align import (
+    FRAME,
     REF_SPACING,
     Alignment,
     Drawing,
@@ -51,6 +52,10 @@ CANDIDATE_SCORE = 0.6  # ... that score under this (95% of dropped strokes in sy
 # synthesised drops (engine/diagnosis_eval.py, seeds 5 and 6): ~6% false alarms on complete characters.
 RULES = ({"gain": 0.03, "share_gain": 0.1, "evidence": -0.4},
          {"gain": 0.01, "share_gain": 0.6, "evidence": -0.8})
+# a drawing smaller than this (input pixels, longest side) has strokes a pixel or two wide, scans blur them:
+# only a clear saving names a stroke
+SMALL_SIDE = 28
+SMALL_RULES = ({"gain": 0.05, "share_gain": 0.3, "evidence": -0.6},)
 TAU = 6.0  # working pixels (of 64): distance beyond which ink and strokes do not explain each other
 EXTRA_DIST = 9.0  # ink this far (beyond the pen's half width) from every stroke is extra
 EXTRA_MIN_LENGTH = 6.0  # working pixels of stroke length for an extra-ink region to count
@@ -197,6 +202,7 @@ def analyse(image_or_strokes, medians: Sequence[np.ndarray], rad_strokes: Sequen
     extremes = sorted({int(ref.labels[np.argmin(ref.points[:, 0])]), int(ref.labels[np.argmax(ref.points[:, 0])]),
                        int(ref.labels[np.argmin(ref.points[:, 1])]), int(ref.labels[np.argmax(ref.points[:, 1])])})
     total = float(lengths.sum() + drawing.weights.sum())
+    rules = SMALL_RULES if FRAME * drawing.to_input[0] < SMALL_SIDE else RULES
     missing: list[int] = []
     while len(missing) < min(MAX_MISSING, n - 1):
         # leave-one-out: re-align without each doubtful stroke; a stroke is missing when the drawing is explained
@@ -215,7 +221,7 @@ def analyse(image_or_strokes, medians: Sequence[np.ndarray], rad_strokes: Sequen
             gain = cost - trial_cost
             share_gain = gain / (lengths[k] / total)
             named = any(gain > r["gain"] and share_gain > r["share_gain"] and trial_ev[k] < r["evidence"]
-                        for r in RULES)
+                        for r in rules)
             if named and (best is None or gain > best[1]):
                 best = (k, gain, trial_cost, keep, al, trial_dist, (1.0 + trial_ev[k]) / 2.0)
         if best is None:
