@@ -428,3 +428,36 @@ def test_diagnose_target_outside_hsk1(client):
     r = client.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "龍"})
     assert r.status_code == 200, r.text
     assert r.json()["verdict"] == "invalid_target" and r.json()["missing_strokes"] == []
+
+
+def test_serve_command_serves(artifacts):
+    """`hanzicheck serve` in a child process answers on loopback, then stops on SIGTERM."""
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", "from hanzicheck.cli import main; main()", "serve", "--model",
+                             str(artifacts), "--port", str(port), "--log-level", "warning"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr and proc.stderr.read()
+                time.sleep(0.1)
+        assert r.json()["status"] == "ok"
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert page.status_code == 200 and "hanzicheck" in page.text
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode in (0, -15), err  # uvicorn re-raises SIGTERM after its graceful shutdown
+    assert f"http://127.0.0.1:{port}/" in err
