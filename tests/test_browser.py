@@ -210,7 +210,8 @@ def trained_model() -> Path | None:
 def test_drawn_character_is_correct_and_missing_stroke_is_not(browser, tmp_path):
     model = trained_model()
     if model is None:
-        pytest.skip("no trained model: neither the bundled one (hanzicheck/assets/model) nor a runs/*/ folder")
+        pytest.skip("no trained model: no $HANZICHECK_BROWSER_MODEL, no bundled one (hanzicheck/assets/model), "
+                    "no complete runs/*/ folder")
     from hanzicheck.data.strokes import StrokeDB
 
     try:

@@ -366,6 +366,12 @@ def test_page_and_its_files_are_served(client):
     assert "javascript" in client.get("/static/ort/ort-wasm-simd-threaded.mjs").headers["content-type"]
 
 
+def test_vendored_runtime_is_the_pinned_one():
+    pins = json.loads((Path(__file__).resolve().parents[1] / "web" / "package.json").read_text())["dependencies"]
+    head = (static_dir() / "ort" / "ort.wasm.min.js").read_text(encoding="utf-8")[:200]
+    assert f"ONNX Runtime Web v{pins['onnxruntime-web']}" in head, "run `node web/vendor.mjs` after changing the pin"
+
+
 def test_chars_endpoint_and_static_list_agree_with_pinyin(client):
     table = pinyin()
     assert client.get("/v1/chars").json() == [{"char": c, "pinyin": p} for c, p in table.items()]
