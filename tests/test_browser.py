@@ -177,8 +177,8 @@ def test_page_runs_the_model_in_the_browser_like_python(browser, fake_model, tmp
 def test_page_falls_back_to_the_server_on_a_phone(browser, fake_model, tmp_path):
     with serve(fake_model) as url:
         report = drive(browser, url, [{"name": "ten-phone", "target": "十", "strokes": TEN}], tmp_path, "phone",
-                       page_errors_ok=True, block=["**/*.wasm"], viewport={"width": 390, "height": 844}, deviceScaleFactor=2,
-                       isMobile=True, hasTouch=True)
+                       page_errors_ok=True, block=["**/*.wasm"], viewport={"width": 390, "height": 844},
+                       deviceScaleFactor=2, isMobile=True, hasTouch=True)
     res = report["results"][0]
     assert report["engine"] == "server", report["console"]
     assert any("wasm" in e for e in report["errors"])  # the runtime failed to start, as arranged
