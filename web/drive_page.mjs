@@ -3,9 +3,9 @@
 //
 //   node web/drive_page.mjs plan.json > results.json
 //
-// plan.json: {"url", "userDataDir", "shotDir", "viewport": {"width", "height"}, "deviceScaleFactor",
-//             "executablePath" (optional), "block": [URL globs to fail], "scenarios": [{"name", "target", "strokes": [[[x, y], ...], ...],
-//             "box": 1024, "waitDiagnosis": false}]}
+// plan.json: {"url", "userDataDir", "shotDir", "viewport": {"width", "height"}, "deviceScaleFactor", "isMobile",
+//             "hasTouch", "executablePath" (optional), "block": [URL globs made to fail, e.g. "**/*.wasm"],
+//             "scenarios": [{"name", "target", "strokes": [[[x, y], ...], ...], "box": 1024, "waitDiagnosis": false}]}
 // Points are in a box×box square (y down) mapped onto the pad with a 12 % margin. Each scenario leaves a
 // screenshot <shotDir>/<name>.png. Output: {"engine", "results": [...], "console": [...], "errors": [...]}.
 import fs from "node:fs";
