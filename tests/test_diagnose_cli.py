@@ -100,3 +100,24 @@ def test_blank_image_exits_2(app, tmp_path):
     res = run(app, blank, "--target", "我")
     assert res.exit_code == 2
     assert "no ink" in res.stderr
+
+
+def test_model_gives_verdict_and_similarity(app, tmp_path):
+    from fake_artifacts import drawings, write_fake_artifacts
+    from hanzicheck.inference.recognizer import Recognizer
+
+    model = write_fake_artifacts(tmp_path / "model")
+    path = tmp_path / "shi.png"
+    Image.fromarray(drawings()["十"]).save(path)
+    res = run(app, path, "--target", "十", "--json", "--model", model)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    ver = Recognizer.load(model).verify(str(path), "十")
+    assert (out["verdict"], out["similarity"]) == (ver.verdict, round(ver.similarity, 4))
+    assert out["missing_strokes"] == []
+
+
+def test_bad_model_folder_exits_2(app, drawing, tmp_path):
+    res = run(app, drawing, "--target", "我", "--model", tmp_path / "nowhere")
+    assert res.exit_code == 2
+    assert "cannot load the model" in res.stderr
