@@ -213,9 +213,10 @@ def calibrate(
                                                                "(default: the bundled model).")] = None,
     data: Annotated[list[Path], typer.Option("--data", help="Labelled real samples (any reader's format); "
                                                             "adds genuine and wrong-character pairs.")] = [],
-    far: Annotated[float, typer.Option("--far", min=0.0001, max=0.5, help="Target false-accept rate.")] = 0.01,
-    max_frr: Annotated[float | None, typer.Option("--max-frr", min=0.0001, max=0.9, help="Reject at most this "
-                                                  "share of genuine pairs (lowers the thresholds if needed).")] = None,
+    far: Annotated[float, typer.Option("--far", min=0.0001, max=0.5, help="Target false-accept rate.")] = 0.05,
+    max_frr: Annotated[float, typer.Option("--max-frr", min=0.0, max=0.9, help="Reject at most this share of "
+                                           "genuine pairs: lowers the thresholds when the FAR target would "
+                                           "reject more (0 = no cap).")] = 0.10,
     synth: Annotated[int, typer.Option("--synth", min=0, help="Synthesised genuine samples per character "
                                                               "(plus as many impostors); 0 = none.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed of the synthesised pairs.")] = 0,
@@ -233,7 +234,7 @@ def calibrate(
     rec = _recognizer(model)
     try:
         summary = calibrate_artifacts(rec, data=data, far=far, synth_per_char=synth, seed=seed,
-                                      write=not dry_run, progress=not json_out, max_frr=max_frr)
+                                      write=not dry_run, progress=not json_out, max_frr=max_frr or None)
     except (CalibrationError, ValueError, OSError) as e:
         _fail(str(e))
     if json_out:

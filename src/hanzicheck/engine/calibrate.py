@@ -26,7 +26,7 @@ import numpy as np
 from ..data.charset import hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 
-DEFAULT_FAR = 0.01
+DEFAULT_FAR = 0.05
 PRIOR = 20.0  # impostor pairs at which a character's own shift counts half
 METHOD = "pooled-quantile+shrunk-mean-shift"
 IMPOSTOR_KINDS = ("missing_stroke", "lookalike", "wrong_char", "extra_stroke")
