@@ -15,9 +15,12 @@ from dataclasses import dataclass, fields
 class SynthConfig:
     # pen
     pen_width: tuple[float, float] = (0.02, 0.05)  # fraction of the character box (ballpoint-like)
-    wide_pen_prob: float = 0.07  # sometimes a felt pen or brush-like width
+    wide_pen_prob: float = 0.04  # sometimes a felt pen or brush-like width
     wide_pen_width: tuple[float, float] = (0.05, 0.09)
     pressure: float = 0.18  # log-normal spread of the per-stroke width
+    min_pen_px: tuple[float, float] = (0.5, 1.1)  # on the canvas: small writing keeps a thin, greyish line
+    stroke_ink_prob: float = 0.5  # samples whose strokes differ in darkness (ballpoint pressure, scans)
+    stroke_ink: tuple[float, float] = (0.45, 1.0)
     # cursive joining: per sample, a join probability for each pair of consecutive strokes
     separate_prob: float = 0.17  # every stroke written on its own
     join_prob: tuple[float, float] = (0.12, 0.88)  # otherwise uniform in this range
@@ -75,7 +78,7 @@ class SynthConfig:
     def plain(cls, **overrides) -> SynthConfig:
         """No variation at all: the reference strokes with a fixed pen, size and clean paper (tests, diagnosis)."""
         still = dict(
-            pen_width=(0.04, 0.04), wide_pen_prob=0.0, pressure=0.0, separate_prob=1.0, smooth_prob=0.0,
+            pen_width=(0.04, 0.04), wide_pen_prob=0.0, pressure=0.0, stroke_ink_prob=0.0, separate_prob=1.0, smooth_prob=0.0,
             slant=0.0, rise=0.0, rise_sigma=0.0, rotation_deg=0.0, aspect_log_mean=0.0, aspect_log_sigma=0.0, elastic=0.0,
             component_shift=0.0, component_scale=0.0, stroke_shift=0.0, stroke_rotation_deg=0.0,
             stroke_scale=0.0, trim=0.0, extend=0.0, wobble=0.0, outline_prob=0.0, size=(0.8, 0.8), small_prob=0.0, ink=(0, 0),

@@ -212,28 +212,30 @@ def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthCon
     scale, offset, small = _placement(np.concatenate([g for g, _ in groups]), rng, cfg, big, strokes)
     wide = rng.random() < cfg.wide_pen_prob
     pen = _u(rng, cfg.wide_pen_width if wide else cfg.pen_width) * scale
-    pen = max(pen, rng.uniform(0.8, 1.3) * cfg.supersample)  # a real pen is ≥ ~1 px wide on a small character
+    pen = max(pen, _u(rng, cfg.min_pen_px) * cfg.supersample)  # a real pen keeps its width on small writing
     travel = _u(rng, cfg.connector_width)
     travel_ink = round(255 * _u(rng, cfg.connector_ink))
+    uneven = rng.random() < cfg.stroke_ink_prob
     img = Image.new("L", (big, big), 0)
     draw = ImageDraw.Draw(img)
     for points, mask in groups:
         xy = points * scale + offset
         w = max(1.0, pen * float(np.exp(rng.normal(0, cfg.pressure))))
+        level = round(255 * _u(rng, cfg.stroke_ink)) if uneven else 255  # pressure shows as darkness too
         if mask is None or (travel > 0.9 and travel_ink > 240):
             pieces = [(0, len(xy))]
         else:
             tw = max(1, round(w * travel))
-            _line(draw, xy, tw, travel_ink)
+            _line(draw, xy, tw, min(travel_ink, level))
             pieces = _runs(mask)
         for a, b in pieces:
             seg = xy[a:b]
             if len(seg) > 1:
-                _line(draw, seg, max(1, round(w)))
+                _line(draw, seg, max(1, round(w)), level)
             if w >= 2.5 or len(seg) < 2:  # round caps; dots
                 r = w / 2
                 for x, y in (seg[0], seg[-1]):
-                    draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+                    draw.ellipse((x - r, y - r, x + r, y + r), fill=level)
     return finish(img, rng, cfg, blur=not small)
 
 
