@@ -112,13 +112,40 @@ def prepare(char: CharStrokes) -> PreparedChar:
     return PreparedChar(char.char, lines, tuple(tuple(c) for c in _components(char, lines)), centre)
 
 
-def signature(lines: Iterable[np.ndarray]) -> np.ndarray:
-    """Strokes → float32 [n, MATCH_POINTS, 2], normalised to the set's bounding box (thin sets not stretched)."""
-    pts = np.stack([resample_n(np.asarray(ln, np.float32), MATCH_POINTS) for ln in lines])
-    lo, hi = pts.reshape(-1, 2).min(axis=0), pts.reshape(-1, 2).max(axis=0)
+def resample_many(lines: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Exactly ``n`` evenly spaced points along each polyline, all at once: float64 [len(lines), n, 2]."""
+    lens = np.array([len(ln) for ln in lines])
+    pts = np.concatenate(lines).astype(np.float64).reshape(-1, 2)
+    count = len(lens)
+    sid = np.repeat(np.arange(count), lens)
+    starts, ends = np.cumsum(lens) - lens, np.cumsum(lens) - 1
+    seg = np.zeros(len(pts))
+    seg[1:] = np.hypot(*np.diff(pts, axis=0).T)
+    seg[starts] = 0.0  # no segment between one polyline and the next
+    arc = np.cumsum(seg)
+    arc -= arc[starts][sid]
+    total = arc[ends]
+    big = float(total.max()) + 1.0  # one monotone key across all polylines: index·big + arc length
+    key = sid * big + arc
+    want = (np.arange(count)[:, None] * big + np.linspace(0.0, 1.0, n)[None, :] * total[:, None]).ravel()
+    lo = np.clip(np.searchsorted(key, want, side="right") - 1, np.repeat(starts, n), np.repeat(ends, n))
+    hi = np.minimum(lo + 1, np.repeat(ends, n))
+    span = key[hi] - key[lo]
+    w = np.where(span > 0, (want - key[lo]) / np.where(span > 0, span, 1.0), 0.0)
+    return (pts[lo] + (pts[hi] - pts[lo]) * w[:, None]).reshape(count, n, 2)
+
+
+def _normalise(sig: np.ndarray) -> np.ndarray:
+    """[..., n, K, 2] → centred on the set's bounding box and scaled to it (thin sets are not stretched)."""
+    lo, hi = sig.min(axis=(-3, -2), keepdims=True), sig.max(axis=(-3, -2), keepdims=True)
     size = hi - lo
-    scale = np.maximum(size, 0.35 * size.max()) + 1e-6
-    return ((pts - (lo + hi) / 2) / scale).astype(np.float32)
+    scale = np.maximum(size, 0.35 * size.max(axis=-1, keepdims=True)) + 1e-6
+    return ((sig - (lo + hi) / 2) / scale).astype(np.float32)
+
+
+def signature(lines: Iterable[np.ndarray]) -> np.ndarray:
+    """Strokes → float32 [n, MATCH_POINTS, 2], normalised to the set's bounding box."""
+    return _normalise(resample_many([np.asarray(ln, np.float32) for ln in lines], MATCH_POINTS))
 
 
 class StrokeMatcher:
@@ -129,13 +156,17 @@ class StrokeMatcher:
 
     @classmethod
     def build(cls, chars: Iterable[CharStrokes]) -> StrokeMatcher:
-        """Signatures of every character (≈ 1 ms each; cache the result with :meth:`save` for big sets)."""
-        by_count: dict[int, list[tuple[str, np.ndarray]]] = {}
+        """Signatures of every character, computed in one vectorised pass per stroke count."""
+        by_count: dict[int, list[CharStrokes]] = {}
         for c in chars:
             if len(c.medians):
-                by_count.setdefault(len(c.medians), []).append((c.char, signature(m / BOX for m in c.medians)))
-        return cls({n: [name for name, _ in v] for n, v in by_count.items()},
-                   {n: np.stack([s for _, s in v]) for n, v in by_count.items()})
+                by_count.setdefault(len(c.medians), []).append(c)
+        names, sigs = {}, {}
+        for n, group in by_count.items():
+            lines = [m / BOX for c in group for m in c.medians]
+            sigs[n] = _normalise(resample_many(lines, MATCH_POINTS).reshape(len(group), n, MATCH_POINTS, 2))
+            names[n] = [c.char for c in group]
+        return cls(names, sigs)
 
     def save(self, path: Path) -> None:
         arrays = {f"sig{n}": s for n, s in self._sigs.items()}
