@@ -17,10 +17,10 @@ import onnx
 
 from .. import __version__
 from ..data.charset import classes, hsk1_chars
+from ..data.preprocess import PREPROCESS_VERSION
 from ..models import embedding_model
 from .onnx_convert import keras_to_onnx
 
-PREPROCESS_VERSION = 1
 CONFIDENCE_THRESHOLD = 0.3  # the spec's classify threshold
 DEFAULT_SIMILARITY_THRESHOLD = 0.65  # the spec's code default; `hanzicheck calibrate` replaces it per character
 PARITY_TOLERANCE = 1e-4
