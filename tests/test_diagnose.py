@@ -66,15 +66,21 @@ def test_strokes_input(db):
 
 
 def test_synthesised_handwriting(db):
+    """The synthesiser's handwriting (joined, wobbly, slanted): complete 木 passes, 木 without its first stroke
+    (the horizontal) gets it named. Thresholds leave room for the synthesiser's own evolution."""
     from hanzicheck.data.synth import Synthesizer
 
     synth = Synthesizer(db)
     rng = np.random.default_rng(7)
-    medians = db.get("木").medians
-    complete = sum(bool(analyse(synth.char("木", rng), medians).missing) for _ in range(6))
-    named = sum(analyse(synth.char("木", rng, drop=[0]), medians).missing[:1] == [0] for _ in range(6))
-    assert complete <= 1
-    assert named >= 4
+    chars = db.get("木")
+
+    def found(drop=()):
+        return analyse(synth.char("木", rng, drop=list(drop)), chars.medians, chars.rad_strokes).missing
+
+    complete = sum(bool(found()) for _ in range(10))
+    named = sum(found([0])[:1] == [0] for _ in range(10))
+    assert complete <= 2
+    assert named >= 6
 
 
 def test_to_dict_fields(db):
