@@ -27,7 +27,7 @@ browser-deps:
 	bash scripts/browser_deps.sh
 
 lint: $(DEV_STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks scripts
 
 test: $(DEV_STAMP) browser-deps lint
 	$(PY) -m pytest -q

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# After scripts/train_bundled.sh: calibrate, evaluate, write the model card and copy the bundle into the package.
+# Every figure in src/hanzicheck/assets/model/MODEL_CARD.md comes from this script's outputs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REAL=${REAL:-../shared/data/real}
+RUN=${RUN:-runs/bundled}
+REPORT=${REPORT:-reports/bundled}
+BUNDLE=src/hanzicheck/assets/model
+.venv/bin/python scripts/split_dev.py "$REAL" "$RUN/dev_split"
+# Thresholds: synthesised pairs (every negative kind) + real genuine pairs of writers 1–25 only.
+.venv/bin/hanzicheck calibrate --model "$RUN" --data "$RUN/dev_split/calib_writers01-25.npz" --json \
+  > "$RUN/calibration.json"
+# Evaluation on writers the model and the calibration never saw, Latin letters, and synthesised negatives.
+.venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
+  --data "$REAL/unipen_latin_dev.npz" --synth 4 --seed 1 --report "$REPORT" --json > "$REPORT.summary.json"
+.venv/bin/hanzicheck export "$RUN" --bundle "$BUNDLE"
+.venv/bin/python scripts/model_card.py "$RUN" "$REPORT" > "$BUNDLE/MODEL_CARD.md"
+cp "$REPORT"/*.png "$REPORT"/report.md docs/bundled-model/ 2>/dev/null || { mkdir -p docs/bundled-model && cp "$REPORT"/*.png "$REPORT"/report.md docs/bundled-model/; }
+cp "$RUN/curves.png" docs/bundled-model/training-curves.png
+echo "bundle written to $BUNDLE; card: $BUNDLE/MODEL_CARD.md; plots: docs/bundled-model/"
