@@ -87,13 +87,14 @@ def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng
         phase = rng.uniform(0, 2 * np.pi, (n, 2))[sid]
         pts += amp * np.sin(freq * local[:, None] * (1.0, 1.3) + phase)
     # a smooth random displacement field over the whole character
-    if cfg.elastic > 0:
-        for axis in (0, 1):
-            for _ in range(2):
-                direction = rng.normal(size=2)
-                direction /= np.hypot(*direction) + 1e-9
-                freq = 2 * np.pi * _u(rng, cfg.elastic_freq)
-                pts[:, axis] += cfg.elastic * mess * rng.normal() * np.sin(freq * (pts @ direction) + rng.uniform(0, 6.3))
+    if cfg.elastic > 0:  # two plane waves per axis, random direction, frequency and phase
+        direction = rng.normal(size=(2, 4))
+        direction /= np.hypot(direction[0], direction[1]) + 1e-9
+        freq = 2 * np.pi * rng.uniform(*cfg.elastic_freq, size=4)
+        wave = np.sin((pts @ direction) * freq + rng.uniform(0, 2 * np.pi, 4)) * (
+            cfg.elastic * mess * rng.normal(size=4))
+        pts[:, 0] += wave[:, 0] + wave[:, 1]
+        pts[:, 1] += wave[:, 2] + wave[:, 3]
     # global affine: slant (shear), rotation, aspect
     slant = float(np.clip(rng.normal(0, cfg.slant), -cfg.slant_max, cfg.slant_max))
     rot = np.deg2rad(float(np.clip(rng.normal(0, cfg.rotation_deg), -cfg.rotation_max_deg, cfg.rotation_max_deg)))
