@@ -262,6 +262,9 @@ def evaluate(
     synth: Annotated[int, typer.Option("--synth", min=0, help="Also synthesise N samples per HSK1 character "
                                                               "(with negatives of every kind).")] = 0,
     limit: Annotated[int, typer.Option(help="At most this many samples per source (0 = all).")] = 0,
+    diagnosis: Annotated[int, typer.Option("--diagnosis", min=0, help="Also test stroke diagnosis on N "
+                                                                      "synthesised samples per character with a "
+                                                                      "stroke left out (and N complete).")] = 0,
     model: ModelOpt = None,
     threads: ThreadsOpt = 1,
     seed: Annotated[int, typer.Option(help="Random seed of the synthesised samples.")] = 0,
@@ -270,15 +273,15 @@ def evaluate(
     """Accuracy, Unknown rejection, verification ROC per negative kind, confusions, calibration: a report."""
     from ..engine.evaluate import EvaluationError, evaluate_sources
 
-    if not data and synth == 0:
-        _fail("nothing to evaluate: give --data SRC and/or --synth N")
+    if not data and synth == 0 and diagnosis == 0:
+        _fail("nothing to evaluate: give --data SRC, --synth N and/or --diagnosis N")
     for p in data:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
     rec = _recognizer(model, threads)
     try:
         metrics = evaluate_sources(rec, data, report, synth_per_char=synth, limit=limit or None, seed=seed,
-                                   progress=not json_out)
+                                   progress=not json_out, diagnosis_per_char=diagnosis)
     except (EvaluationError, ValueError, OSError) as e:
         _fail(str(e))
     if json_out:

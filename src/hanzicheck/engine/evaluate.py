@@ -204,7 +204,8 @@ def classification_metrics(probs: np.ndarray, labels: list[str], rec, top_k: int
 
 
 def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.PathLike, synth_per_char: int = 0,
-                     limit: int | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
+                     limit: int | None = None, seed: int = 0, progress: bool = False,
+                     diagnosis_per_char: int = 0) -> dict[str, Any]:
     """Evaluate ``rec`` on the sources; writes report_dir/{metrics.json, report.md, *.png}; returns the metrics."""
     from .report import write_report
 
@@ -250,6 +251,10 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
         th = np.array([rec.threshold(t) if t in rec.artifacts.char_index() else np.inf for t in pairs.targets])
         metrics["verification"] = verification_metrics(sims, pairs, th)
         metrics["_sims"] = {"sims": sims, "kinds": pairs.kinds}
+    if diagnosis_per_char:
+        from .diagnosis_eval import evaluate_diagnosis
+
+        metrics["diagnosis"] = evaluate_diagnosis(per_char=diagnosis_per_char, seed=seed, keep_failures=0).to_dict()
     metrics["summary"] = summary(metrics)
     write_report(metrics, Path(report_dir))
     metrics.pop("_sims", None)
@@ -264,6 +269,10 @@ def summary(metrics: dict[str, Any]) -> dict[str, Any]:
         for k in ("samples", "accuracy", "top_k_accuracy", "known_rejected", "unknown_rejection", "ece"):
             if c.get(k) is not None:
                 out[k] = c[k]
+    d = metrics.get("diagnosis")
+    if d:
+        out["diagnosis_top1"] = d["top1"]
+        out["diagnosis_false_alarm"] = d["false_alarm"]
     v = metrics.get("verification")
     if v:
         for kind, r in v["kinds"].items():

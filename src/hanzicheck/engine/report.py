@@ -131,6 +131,13 @@ def _markdown(m: dict[str, Any], plots: list[str]) -> str:
         for kind, r in ver["kinds"].items():
             lines.append(f"| {kind} | {r['impostors']:,} | {_f(r.get('auc'))} | {_pct(r.get('eer'))} | "
                          f"{_pct(r.get('far_at_5pct_frr'))} | {_pct(r.get('far_at_model_threshold'))} |")
+    diag = m.get("diagnosis")
+    if diag:
+        lines += ["", "## Stroke diagnosis", "",
+                  f"On {diag['dropped_samples']:,} synthesised samples with one stroke left out and "
+                  f"{diag['complete_samples']:,} complete ones ({diag['chars']} characters): the left-out stroke "
+                  f"named first {_pct(diag['top1'])}, any stroke named {_pct(diag['detected'])}, false alarms on "
+                  f"complete characters {_pct(diag['false_alarm'])}, {diag['ms_per_diagnosis']:.0f} ms each."]
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p[:-4]}]({p})" for p in plots]
     return "\n".join(lines) + "\n"

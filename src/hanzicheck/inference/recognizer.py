@@ -98,6 +98,13 @@ class Recognizer:
         emb = _normalise(emb)
         return emb if batch else emb[0]
 
+    def diagnose(self, image_or_strokes: Any, target: str):
+        """Which strokes of ``target`` are missing (stroke alignment, inference/diagnose.py), with this model's
+        verdict and similarity."""
+        from .diagnose import diagnose
+
+        return diagnose(image_or_strokes, target, recognizer=self)
+
     # ------------------------------------------------------------ on model outputs (CLI, service, evaluation)
 
     def classify_probs(self, probs: np.ndarray, top_k: int = 5) -> list[Classification]:
