@@ -13,7 +13,7 @@ BUNDLE=src/hanzicheck/assets/model
   > "$RUN/calibration.json"
 # Evaluation on writers the model and the calibration never saw, Latin letters, and synthesised negatives.
 .venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
-  --data "$REAL/unipen_latin_dev.npz" --synth 4 --seed 1 --report "$REPORT" --json > "$REPORT.summary.json"
+  --data "$REAL/unipen_latin_dev.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --json > "$REPORT.summary.json"
 .venv/bin/hanzicheck export "$RUN" --bundle "$BUNDLE"
 .venv/bin/python scripts/model_card.py "$RUN" "$REPORT" > "$BUNDLE/MODEL_CARD.md"
 cp "$REPORT"/*.png "$REPORT"/report.md docs/bundled-model/ 2>/dev/null || { mkdir -p docs/bundled-model && cp "$REPORT"/*.png "$REPORT"/report.md docs/bundled-model/; }
