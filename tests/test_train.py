@@ -94,3 +94,24 @@ def test_writer_split_never_shares_a_writer():
     train_mask, val_mask = writer_split(writers, 0.25, seed=1)
     assert not set(writers[train_mask]) & set(writers[val_mask])
     assert val_mask.sum() == 25
+
+
+def test_batch_norm_recalibration_uses_the_exact_average_of_the_batches():
+    import keras
+
+    from hanzicheck.engine.train import recalibrate_batch_norm
+
+    inputs = keras.Input((4, 4, 1))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.99)(inputs))
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(loc, 1.0, (8, 4, 4, 1)).astype(np.float32) for loc in (1.0, 3.0, 8.0)]
+    recalibrate_batch_norm(model, batches)
+    bn = model.layers[-1]
+    np.testing.assert_allclose(bn.moving_mean.numpy(), [np.mean([b.mean() for b in batches])], rtol=1e-5)
+    assert bn.momentum == 0.99  # restored
+
+
+def test_final_selection_is_recorded(tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert metrics["final_selection"]["chosen"] in ("best", "last")
+    assert metrics["final_selection"]["bn_recalibrated_on"] > 0

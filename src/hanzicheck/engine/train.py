@@ -6,6 +6,7 @@ evaluated after every epoch and picks the best checkpoint: synthetic validation 
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -47,6 +48,7 @@ class TrainConfig:
     dev: tuple[str, ...] = ()  # real handwriting evaluated each epoch (selects the best checkpoint)
     val_per_class: int = 4
     template_per_class: int = 40
+    bn_recalibration: int = 40  # fresh batches that re-estimate batch-norm statistics at the end
     patience: int = 8
     max_minutes: float = 0.0  # stop after this long, decaying the learning rate by the clock (0 = by steps)
     workers: int = 1
@@ -123,6 +125,51 @@ def _step_schedule(config: TrainConfig, total_steps: int):
     )
 
 
+def recalibrate_batch_norm(model, batches: list[np.ndarray]) -> None:
+    """Re-estimate every BatchNormalization layer's moving mean and variance as the plain average over
+    ``batches``, computed with the final weights.
+
+    Why: the running averages trail the weights by ~1/(1 − momentum) steps; while the weights still move fast
+    (high learning rate, weight decay shrinking them under batch norm) inference-mode accuracy swings far below
+    training-mode accuracy. An exact average over a few thousand fresh samples removes that lag.
+    """
+    import keras
+
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [layer.momentum for layer in layers]
+    try:
+        for k, x in enumerate(batches):
+            for layer in layers:
+                layer.momentum = k / (k + 1)  # cumulative mean: the k-th batch gets weight 1/(k+1)
+            model(x, training=True)
+    finally:
+        for layer, momentum in zip(layers, saved, strict=True):
+            layer.momentum = momentum
+
+
+def _final_model(last, best_path: Path, batches: list[np.ndarray], dev: LabeledArrays | None,
+                 val: LabeledArrays) -> tuple[object, dict]:
+    """Recalibrate batch norm in the last and the best checkpoint; keep whichever scores higher on real dev
+    data (or on synthetic validation without dev data)."""
+    import keras
+
+    candidates = {"last": last}
+    if best_path.is_file():
+        candidates["best"] = keras.models.load_model(best_path)
+    scores = {}
+    for name, model in candidates.items():
+        recalibrate_batch_norm(model, batches)
+        if dev is not None:
+            scores[name] = DevEval.evaluate(model, dev)
+        else:
+            probs = model.predict(val.x[..., None], verbose=0)
+            scores[name] = {"val_accuracy": float((probs.argmax(1) == val.y).mean())}
+    key = "dev_score" if dev is not None else "val_accuracy"
+    chosen = max(scores, key=lambda n: scores[n][key])
+    return candidates[chosen], {"chosen": chosen, "bn_recalibrated_on": sum(len(b) for b in batches),
+                                "scores": scores}
+
+
 def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> dict:
     """Train a model, write the run folder and its artifacts; returns the metrics dict."""
     import keras
@@ -197,7 +244,10 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         stream.close()
     train_seconds = time.time() - started
 
-    model = keras.models.load_model(best) if best.is_file() else model
+    recal = BatchStream(config.batch_size, config.seed + 30_000, config.unknown_fraction, synth_config, files,
+                        config.file_fraction, workers=0, pool=pool)
+    batches = [x for x, _ in itertools.islice(iter(recal), config.bn_recalibration)]
+    model, selection = _final_model(model, best, batches, DevEval.cap_unknown(dev, 3000) if dev else None, val)
     tpl = synth_arrays(config.template_per_class, seed=config.seed + 20_000, synth_config=synth_config)
     embed = embedding_model(model)
     templates = compute_templates(lambda b: embed.predict(b, verbose=0), tpl.x, tpl.y)
@@ -212,6 +262,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         "val_class_balance": balance,
         "best": max(history, key=lambda r: float(r.get(monitor, 0))) if history else {},
         "monitor": monitor,
+        "final_selection": selection,
     }
     if dev is not None:
         metrics["dev"] = DevEval.evaluate(model, dev)
