@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 @dataclass(frozen=True)
 class SynthConfig:
     # pen
-    pen_width: tuple[float, float] = (0.02, 0.05)  # fraction of the character box (ballpoint-like)
+    pen_width: tuple[float, float] = (0.015, 0.04)  # of the character box; 2–5 % → 1.5–4 %: proxy 0.68 → 0.76
     wide_pen_prob: float = 0.04  # sometimes a felt pen or brush-like width
     wide_pen_width: tuple[float, float] = (0.05, 0.09)
     pressure: float = 0.18  # log-normal spread of the per-stroke width
