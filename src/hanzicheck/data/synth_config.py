@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 @dataclass(frozen=True)
 class SynthConfig:
     # pen
-    pen_width: tuple[float, float] = (0.015, 0.04)  # of the character box; 2–5 % → 1.5–4 %: proxy 0.68 → 0.76
+    pen_width: tuple[float, float] = (0.01, 0.03)  # of the character box; proxy on real: 2–5 % 0.68, 1.5–4 % 0.76, 1–3 % 0.80
     wide_pen_prob: float = 0.04  # sometimes a felt pen or brush-like width
     wide_pen_width: tuple[float, float] = (0.05, 0.09)
     pressure: float = 0.18  # log-normal spread of the per-stroke width
