@@ -100,7 +100,7 @@ def test_every_unknown_kind_draws_something(synth, kind):
     for _ in range(5):
         img = s.unknown(rng)
         assert img.shape == (64, 64) and img.dtype == np.uint8
-        assert int(img.max()) - int(img.min()) > 60  # visible ink on the paper
+        assert int(img.max()) - int(img.min()) > 30  # visible ink (preprocess needs 24 grey levels)
         assert (img < (int(img.min()) + int(img.max())) // 2).sum() >= 4
 
 
