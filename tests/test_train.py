@@ -115,3 +115,25 @@ def test_final_selection_is_recorded(tiny_run):
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     assert metrics["final_selection"]["chosen"] in ("best", "last")
     assert metrics["final_selection"]["bn_recalibrated_on"] > 0
+
+
+def test_training_mixes_in_a_casia_gnt_folder_with_writers_held_out(tmp_path):
+    """`--gnt` data (written by our own GNT writer, one file per writer) trains beside the synthesiser, and
+    whole writers are held out for validation."""
+    from hanzicheck.data.gnt import write_gnt
+    from hanzicheck.data.sample import Sample
+    from hanzicheck.data.synth import Synthesizer
+    from hanzicheck.engine.train import TrainConfig, train
+
+    synth, rng = Synthesizer(), np.random.default_rng(0)
+    folder = tmp_path / "gnt"
+    folder.mkdir()
+    for writer in range(1001, 1011):
+        write_gnt(folder / f"{writer}-c.gnt", [Sample(synth.char(c, rng), c) for c in "一二三" * 2])
+    config = TrainConfig(model="resnet-tiny", epochs=1, steps_per_epoch=3, batch_size=16, chars="一二三",
+                         files=(str(folder),), file_fraction=0.5, file_val_fraction=0.2, val_per_class=1,
+                         template_per_class=1, bn_recalibration=2, workers=0)
+    metrics = train(config, tmp_path / "run", progress=False)
+    # 2 of 10 writers × 6 samples held out, plus the synthetic validation set (3 classes + 1 Unknown)
+    assert metrics["val_class_balance"]["samples"] == 12 + 4
+    assert (tmp_path / "run" / "model.onnx").is_file()
