@@ -27,9 +27,9 @@ print(json.dumps({"verdict": verdict, "sim": sim, "bad": list(bad), "argmax": in
 
 def test_spec_snippet_runs_unchanged_on_exported_files(tiny_run, tmp_path):
     import onnxruntime as ort
-    from hanzicheck.data.synth import synth_batch
 
     from hanzicheck.data.charset import class_index
+    from hanzicheck.data.synth import synth_batch
     from hanzicheck.engine.export import export_seed_names
 
     export_seed_names(tiny_run, tmp_path)
