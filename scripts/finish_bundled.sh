@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 REAL=${REAL:-../shared/data/real}
 RUN=${RUN:-runs/bundled}
 REPORT=${REPORT:-reports/bundled}
+mkdir -p "$(dirname "$REPORT")"
 BUNDLE=src/hanzicheck/assets/model
 .venv/bin/python scripts/split_dev.py "$REAL" "$RUN/dev_split"
 # Thresholds: synthesised pairs (every negative kind) + real genuine pairs of writers 1–25 only.

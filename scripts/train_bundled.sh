@@ -4,7 +4,9 @@
 # in ../shared/data/real is only evaluated each epoch to pick checkpoints, never trained on.
 # Phase 1 trains from scratch on a clock-based cosine schedule; phase 2 resumes at a lower peak learning rate
 # (for the bundled model it picked up the synthesiser's thinner pen and real-like stroke joining, which landed
-# while phase 1 ran; phase 1 was stopped by hand after 62 of its 80 minutes, at epoch 15).
+# while phase 1 ran; phase 1 was stopped by hand after 62 of its 80 minutes, at epoch 15). Phase 2 ended early
+# when its machine restarted (after epoch 24, ~25 min); phase 3 resumed from there at a lower rate and ran to the end
+# of its clock, then re-estimated batch norm and picked the better of best/last on the dev data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=${REAL:-../shared/data/real}
@@ -13,3 +15,4 @@ DEV=(--dev "$REAL/chinese_mnist_dev.npz" --dev "$REAL/unipen_latin_dev.npz")
 COMMON=(--out "$RUN" --model resnet --epochs 1000 --steps 150 --batch-size 128 --patience 1000 --workers 1 --seed 0)
 .venv/bin/hanzicheck train "${COMMON[@]}" "${DEV[@]}" --lr 3e-3 --max-minutes "${PHASE1_MINUTES:-62}"
 .venv/bin/hanzicheck train "${COMMON[@]}" "${DEV[@]}" --lr 5e-4 --max-minutes "${PHASE2_MINUTES:-25}" --resume
+.venv/bin/hanzicheck train "${COMMON[@]}" "${DEV[@]}" --lr 3e-4 --max-minutes "${PHASE3_MINUTES:-30}" --resume
