@@ -124,3 +124,35 @@ def test_cli_calibrate_dry_run_writes_nothing(tmp_path, fake_dir, real_data):
 def test_cli_calibrate_without_sources_exits_2(fake_dir):
     result = CliRunner().invoke(build_app(), ["calibrate", "--model", str(fake_dir), "--synth", "0"])
     assert result.exit_code == 2 and "nothing to calibrate" in result.stderr
+
+
+def test_temperature_fit_recovers_the_temperature_that_made_the_labels():
+    """Labels drawn from softmax(z / 0.5) while the network reports softmax(z): the fit finds T ≈ 0.5."""
+    from hanzicheck.engine.calibrate import expected_calibration_error, fit_temperature
+    from hanzicheck.inference.recognizer import apply_temperature
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 1.5, (4000, 12))
+    probs = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    true = apply_temperature(probs, 0.5)
+    labels = np.array([rng.choice(12, p=p / p.sum()) for p in true.astype(np.float64)])
+    fit = fit_temperature(probs, labels)
+    assert fit["temperature"] == pytest.approx(0.5, rel=0.1)
+    assert fit["ece_after"] < fit["ece_before"]
+    assert expected_calibration_error(true, labels) < 0.03
+
+
+def test_calibration_with_labelled_data_writes_a_temperature_that_classify_uses(tmp_path, fake_dir):
+    folder = shutil.copytree(fake_dir, tmp_path / "model")
+    samples = [Sample(drawings()[c], c) for c in ("一", "十", "日", "人") for _ in range(5)]
+    write_npz(tmp_path / "real.npz", samples)
+    info = calibrate_artifacts(Recognizer.load(folder), data=[tmp_path / "real.npz"], synth_per_char=0)
+    rec = Recognizer.load(folder)
+    assert rec.artifacts.temperature == pytest.approx(info["temperature"]) and info["temperature"] != 1.0
+    from hanzicheck.data.preprocess import preprocess
+
+    x = preprocess(drawings()["十"])[None]
+    raw, _ = rec.run(x, calibrated=False)
+    cal, _ = rec.run(x)
+    assert not np.allclose(raw, cal) and np.allclose(cal.sum(1), 1.0, atol=1e-5)
+    assert (raw.argmax(1) == cal.argmax(1)).all()  # a temperature never changes the ranking

@@ -250,6 +250,9 @@ def calibrate(
     frr = summary["frr_measured"]
     c.print(f"measured on these pairs: FAR {summary['far_measured']:.2%}, FRR "
             + ("—" if frr is None else f"{frr:.2%}") + (" (capped by --max-frr)" if summary["capped_by_max_frr"] else ""))
+    if "temperature" in summary:
+        c.print(f"softmax temperature {summary['temperature']:.3f} on {summary['temperature_samples']:,} labelled "
+                f"samples: calibration error (ECE) {summary['ece_before']:.3f} → {summary['ece_after']:.3f}")
     c.print("written to " + (summary["written"] or "nothing (dry run)"))
 
 

@@ -224,10 +224,11 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
                         limit: int | None = None, max_frr: float | None = None) -> dict[str, Any]:
     """Calibrate ``rec``'s artifacts folder; writes thresholds into templates.npz and metadata.json."""
     art = rec.artifacts
-    parts, sources = [], []
+    parts, sources, labelled = [], [], []
     for path in data:
         x, labels, skipped = load_labelled(path, limit, show=progress)
         parts.append(data_pairs(x, labels, seed))
+        labelled.append((x, labels))
         sources.append({"data": str(path), "samples": len(labels), "skipped": skipped})
     if synth_per_char:
         parts.append(synth_pairs(synth_per_char, seed, chars=art.chars, show=progress))
@@ -239,11 +240,47 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
     ok = ~np.isnan(sims)
     thresholds, info = compute_thresholds(sims[ok], [t for t, k in zip(pairs.targets, ok, strict=True) if k],
                                           pairs.genuine[ok], art.chars, far, max_frr=max_frr)
+    if labelled:  # real labelled samples: fit the softmax temperature too (synthesised ones are too easy)
+        x = np.concatenate([x for x, _ in labelled])
+        index = {c: i for i, c in enumerate(art.classes)}
+        unknown = len(art.classes) - 1
+        y = np.array([index.get(label, unknown) for _, labels in labelled for label in labels])
+        probs, _ = rec.run(x, calibrated=False)
+        info.update(fit_temperature(probs, y))
     info["sources"] = sources
     info["written"] = str(art.templates_path) if write else ""
     if write:
         write_calibration(art, thresholds, info)
     return info
+
+
+def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """The softmax temperature T minimising the negative log-likelihood of ``labels`` (classes; Unknown included)
+    under softmax(logits / T), found on a log grid then refined; with the expected calibration error before and
+    after. Label smoothing leaves the network underconfident (T < 1 sharpens)."""
+    from ..inference.recognizer import apply_temperature
+
+    rows = np.arange(len(labels))
+
+    def nll(t: float) -> float:
+        return float(-np.log(np.maximum(apply_temperature(probs, t)[rows, labels], 1e-30)).mean())
+
+    grid = np.exp(np.linspace(np.log(0.1), np.log(5.0), 41))
+    best = float(grid[int(np.argmin([nll(t) for t in grid]))])
+    fine = best * np.exp(np.linspace(-0.05, 0.05, 11))
+    best = float(fine[int(np.argmin([nll(t) for t in fine]))])
+    return {"temperature": round(best, 4), "temperature_samples": int(len(labels)),
+            "ece_before": expected_calibration_error(probs, labels),
+            "ece_after": expected_calibration_error(apply_temperature(probs, best), labels)}
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    """Mean |accuracy − confidence| over equal-width confidence bins, weighted by their share of samples."""
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(sum(abs(correct[which == b].mean() - conf[which == b].mean()) * (which == b).mean()
+                     for b in range(bins) if (which == b).any()))
 
 
 def write_calibration(art, thresholds: np.ndarray, info: dict[str, Any]) -> None:
@@ -255,6 +292,8 @@ def write_calibration(art, thresholds: np.ndarray, info: dict[str, Any]) -> None
     np.savez(tmp, **arrays)
     meta = json.loads(art.metadata_path.read_text(encoding="utf-8"))
     meta["calibration"] = {**info, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if "temperature" in info:
+        meta["temperature"] = info["temperature"]
     meta_tmp = art.metadata_path.with_name("metadata.tmp.json")
     meta_tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, art.templates_path)

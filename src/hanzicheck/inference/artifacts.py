@@ -56,6 +56,11 @@ class Artifacts:
         return float(self.metadata.get("confidence_threshold", DEFAULT_CONFIDENCE_THRESHOLD))
 
     @property
+    def temperature(self) -> float:
+        """Softmax temperature fitted by ``hanzicheck calibrate`` on labelled data (1.0 = the raw network)."""
+        return float(self.metadata.get("temperature") or 1.0)
+
+    @property
     def similarity_threshold(self) -> float:
         return float(self.metadata.get("similarity_threshold", DEFAULT_SIMILARITY_THRESHOLD))
 

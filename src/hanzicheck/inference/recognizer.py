@@ -61,14 +61,20 @@ class Recognizer:
 
     # ------------------------------------------------------------ raw model
 
-    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Preprocessed images float32 [N, 40, 40] or [N, 40, 40, 1] → (probs [N, classes], embeddings [N, dim])."""
+    def run(self, x: np.ndarray, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Preprocessed images float32 [N, 40, 40] or [N, 40, 40, 1] → (probs [N, classes], embeddings [N, dim]).
+
+        ``calibrated``: probabilities at the artifacts' fitted temperature (``hanzicheck calibrate``), else the
+        network's own softmax."""
         x = np.ascontiguousarray(np.asarray(x, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1))
         if len(x) == 0:
             return (np.zeros((0, len(self.classes)), np.float32),
                     np.zeros((0, self.artifacts.embedding_dim), np.float32))
         outs = [self._session.run(["probs", "embedding"], {"image": x[i:i + BATCH]}) for i in range(0, len(x), BATCH)]
-        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+        probs = np.concatenate([o[0] for o in outs])
+        if calibrated and self.artifacts.temperature != 1.0:
+            probs = apply_temperature(probs, self.artifacts.temperature)
+        return probs, np.concatenate([o[1] for o in outs])
 
     # ------------------------------------------------------------ public API
 
@@ -168,3 +174,11 @@ def _check_io(session: Any, artifacts: Artifacts) -> None:
         dynamic = shape is not None and (shape[-1] is None or isinstance(shape[-1], str))
         if shape is None or not (dynamic or shape[-1] == size):
             raise ArtifactsError(f"{where}: expected output {name!r} [N, {size}], got {outputs}; re-export the model")
+
+
+def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(logits / T) from softmax(logits): the network's probabilities re-sharpened (T < 1) or softened."""
+    logp = np.log(np.maximum(probs.astype(np.float64), 1e-30)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    e = np.exp(logp)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)

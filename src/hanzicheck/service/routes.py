@@ -161,7 +161,8 @@ def templates(request: Request) -> JSONResponse:
             "classes": list(art.classes), "chars": list(art.chars), "dim": int(emb.shape[1]),
             "embeddings": base64.b64encode(emb.tobytes()).decode("ascii"),
             "thresholds": [rec.threshold(c) for c in art.chars],
-            "confidence_threshold": art.confidence_threshold, "image_size": int(art.metadata.get("image_size", 40)),
+            "confidence_threshold": art.confidence_threshold, "temperature": art.temperature,
+            "image_size": int(art.metadata.get("image_size", 40)),
         }
         request.app.state.templates_json = cached
     return JSONResponse(cached, headers={"Cache-Control": "no-cache"})
