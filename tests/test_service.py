@@ -319,8 +319,8 @@ def test_concurrent_requests_get_their_own_answers(client, ten_png):
 # ------------------------------------------------------------------ service info, model files, page
 
 
-def test_healthz(client):
-    assert client.get("/healthz").json() == {"status": "ok", "model": "fake_model0"}
+def test_healthz(client, artifacts):
+    assert client.get("/healthz").json() == {"status": "ok", "model": artifacts.name}
 
 
 def test_version(client):
