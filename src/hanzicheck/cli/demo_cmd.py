@@ -7,6 +7,7 @@ character with one stroke missing. Without one: draw a preview sheet of the synt
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -76,7 +77,7 @@ def demo(
         mark = "[green]✓[/]" if result.char == expected else "[red]✗[/]"
         table.add_row(name, expected, f"{mark} {result.char} ({top})", target, check.verdict,
                       f"{check.similarity:.3f} / {check.threshold:.3f}")
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=150)  # pipes and CI logs: one line per row
     console.print(table)
     console.print(f"{correct}/{total} classified as expected. Try: hanzicheck classify examples/ --json")
 
