@@ -32,5 +32,9 @@ lint: $(DEV_STAMP)
 test: $(DEV_STAMP) browser-deps lint
 	$(PY) -m pytest -q
 
-bench: $(DEV_STAMP)
+$(VENV)/.bench-installed: pyproject.toml $(DEV_STAMP)
+	$(PY) -m pip install -q -e '.[cli,serve,train,dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/run_all.py
