@@ -93,23 +93,56 @@ def test_to_dict_fields(db):
     assert d.to_dict()["file"] == "x.png"
 
 
-def test_recognizer_gives_the_verdict(db):
-    from dataclasses import dataclass
+@pytest.fixture(scope="module")
+def fake_rec(tmp_path_factory):
+    from fake_artifacts import write_fake_artifacts
+    from hanzicheck.inference.recognizer import Recognizer
 
-    @dataclass
-    class Ver:
-        target: str
-        verdict: str
-        similarity: float
-        threshold: float
+    return Recognizer.load(write_fake_artifacts(tmp_path_factory.mktemp("fake_model")))
 
-    class Rec:  # the Recognizer interface diagnose relies on: verify(image, target)
-        def verify(self, img, target):
-            assert img.ndim == 2
-            return Ver(target, "correct", 0.91, 0.8)
 
-    d = diagnose(slanted(db.get("大").medians), "大", recognizer=Rec(), db=db)
-    assert (d.verdict, d.similarity) == ("correct", 0.91)
+def test_recognizer_gives_the_verdict(db, fake_rec):
+    img = image(db, "大")
+    d = diagnose(img, "大", recognizer=fake_rec, db=db)
+    v = fake_rec.verify(img, "大")
+    assert d.verdict == v.verdict and d.similarity == pytest.approx(v.similarity, abs=1e-6)
+
+
+def test_drop_templates_are_unit_rows_and_do_not_depend_on_call_order(db, fake_rec):
+    from hanzicheck.inference.stroke_templates import DropTemplates
+
+    a = DropTemplates(fake_rec, db, per_stroke=2)
+    b = DropTemplates(fake_rec, db, per_stroke=2)
+    b.get("人")
+    t = a.get("大")
+    assert t.shape == (len(db.get("大").medians) + 1, fake_rec.artifacts.embedding_dim)
+    assert np.allclose(np.linalg.norm(t, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(t, b.get("大"))
+    assert a.get("大") is t  # cached
+
+
+def _analysis(scores, missing=()):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(reference=SimpleNamespace(n_strokes=len(scores)), scores=np.array(scores, float),
+                           missing=list(missing))
+
+
+def test_combine_names_the_stroke_whose_drop_template_the_drawing_resembles():
+    from hanzicheck.inference.diagnose import combine
+
+    # alignment unsure (all covered about equally), embedding clearly closer to "without stroke 2"
+    assert combine(_analysis([0.7, 0.7, 0.6, 0.7]), np.array([0.80, 0.78, 0.79, 0.95, 0.78])) == [2]
+    # the alignment named stroke 1 and the embedding agrees it is closer without it
+    assert combine(_analysis([0.9, 0.1, 0.9], [1]), np.array([0.80, 0.79, 0.83, 0.78])) == [1]
+
+
+def test_combine_stays_silent_when_the_complete_template_fits_best():
+    from hanzicheck.inference.diagnose import combine
+
+    assert combine(_analysis([0.9, 0.3, 0.9]), np.array([0.95, 0.80, 0.85, 0.80])) == []
+    # the alignment's suspicion alone is vetoed when the complete character fits the embedding better
+    assert combine(_analysis([0.9, 0.1, 0.9], [1]), np.array([0.95, 0.80, 0.85, 0.80])) == []
 
 
 def test_extra_ink_is_boxed(db):

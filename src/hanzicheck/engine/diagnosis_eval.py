@@ -57,13 +57,21 @@ def canvas_drawing(medians: Sequence[np.ndarray], rng: np.random.Generator, drop
 
 
 def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, seed: int = 0,
-                       synthesizer=None, keep_failures: int = 50, style: str = "synth") -> DiagnosisReport:
-    """``per_char`` stroke-dropped and ``per_char`` complete samples of each character (HSK1 by default)."""
+                       synthesizer=None, keep_failures: int = 50, style: str = "synth",
+                       recognizer=None) -> DiagnosisReport:
+    """``per_char`` stroke-dropped and ``per_char`` complete samples of each character (HSK1 by default).
+    With a ``recognizer``, as ``diagnose`` does with one: the alignment plus its stroke-drop templates."""
     if style not in ("synth", "canvas"):
         raise ValueError(f"unknown style {style!r}: use 'synth' or 'canvas'")
     from ..data.charset import hsk1_chars
     from ..data.synth import Synthesizer
-    from ..inference.diagnose import analyse
+    from ..inference.diagnose import analyse, combine
+
+    def missing(image, char, medians, rad) -> list[int]:
+        an = analyse(image, medians, rad)
+        if recognizer is None:
+            return an.missing
+        return combine(an, recognizer.drop_templates(synth.db).get(char) @ recognizer.embed(image))
 
     synth = synthesizer if synthesizer is not None else Synthesizer()
     chars = list(chars) if chars is not None else hsk1_chars()
@@ -72,13 +80,15 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
     elapsed = 0.0
     failures: list[dict] = []
     for char in chars:
+        if recognizer is not None and len(synth.db.get(char).medians) > 1:
+            recognizer.drop_templates(synth.db).get(char)  # built once per character, outside the timing
         strokes = synth.db.get(char)
         medians, rad = strokes.medians, strokes.rad_strokes
         cands = synth.droppable(char)
         for _ in range(per_char):
             image = synth.char(char, rng) if style == "synth" else canvas_drawing(medians, rng)
             t0 = time.perf_counter()
-            found = analyse(image, medians, rad).missing
+            found = missing(image, char, medians, rad)
             elapsed += time.perf_counter() - t0
             complete_n += 1
             if found:
@@ -91,7 +101,7 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
             image = (synth.char(char, rng, drop=[k]) if style == "synth"
                      else canvas_drawing(medians, rng, drop=[k]))
             t0 = time.perf_counter()
-            found = analyse(image, medians, rad).missing
+            found = missing(image, char, medians, rad)
             elapsed += time.perf_counter() - t0
             dropped_n += 1
             detected += bool(found)

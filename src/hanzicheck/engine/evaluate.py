@@ -254,7 +254,8 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
     if diagnosis_per_char:
         from .diagnosis_eval import evaluate_diagnosis
 
-        metrics["diagnosis"] = evaluate_diagnosis(per_char=diagnosis_per_char, seed=seed, keep_failures=0).to_dict()
+        metrics["diagnosis"] = evaluate_diagnosis(per_char=diagnosis_per_char, seed=seed, keep_failures=0,
+                                                recognizer=rec).to_dict()
     metrics["summary"] = summary(metrics)
     write_report(metrics, Path(report_dir))
     metrics.pop("_sims", None)

@@ -15,6 +15,11 @@ Method (works on plain images and on pen strokes):
    ``MAX_MISSING``. A drawing that fits badly anyway is "unclear" without a stroke named.
 
 Ink far from every reference stroke is reported as ``extra_ink`` boxes (input pixel coordinates).
+
+5. With a recogniser, its stroke-drop templates (``stroke_templates``: the model's embedding of the character
+   written without each stroke) add a second opinion that does not depend on where ink lies: the named stroke is
+   the one that is both poorly covered and whose drop-template the drawing resembles most (:func:`combine`).
+   On synthesised drops this raised top-1 from ~0.60 to ~0.80 at the same ~5% false alarms.
 """
 
 from __future__ import annotations
@@ -59,6 +64,14 @@ SMALL_RULES = ({"gain": 0.05, "share_gain": 0.3, "evidence": -0.6},)
 TAU = 6.0  # working pixels (of 64): distance beyond which ink and strokes do not explain each other
 EXTRA_DIST = 9.0  # ink this far (beyond the pen's half width) from every stroke is extra
 EXTRA_MIN_LENGTH = 6.0  # working pixels of stroke length for an extra-ink region to count
+
+
+# Combining the alignment with the recogniser's stroke-drop templates. Tuned on synthesised drops (all HSK1
+# characters, seed 7), checked on other seeds and on canvas-style drawings (engine/diagnosis_eval.py).
+EMBED_WEIGHT = 5.0  # how much the drop-templates' ranking counts next to (1 − stroke score)
+EMBED_CLEAR = 0.10  # a drop-template this much closer than the complete one names its stroke on its own
+EMBED_SOME = 0.01  # ... this much closer names it when the alignment also finds little ink there:
+EMBED_SCORE = 0.4  # ... a stroke score under this
 
 
 @dataclass
@@ -233,6 +246,20 @@ def analyse(image_or_strokes, medians: Sequence[np.ndarray], rad_strokes: Sequen
     return Analysis(drawing, ref, alignment, np.clip(scores, 0, 1), missing, fit, _extra_boxes(drawing, dist))
 
 
+def combine(analysis: Analysis, sims: np.ndarray) -> list[int]:
+    """The missing strokes, given the drawing's cosine similarity to the stroke-drop templates
+    (``sims[0]``: complete character, ``sims[k + 1]``: without stroke ``k``)."""
+    n = analysis.reference.n_strokes
+    if len(sims) != n + 1 or n < 2:
+        return list(analysis.missing)
+    drop = np.asarray(sims[1:], np.float64)
+    gain = drop - float(sims[0])
+    k = int(np.argmax((1.0 - analysis.scores) + EMBED_WEIGHT * (drop - drop.mean())))
+    named = ((analysis.missing and gain[k] > 0) or gain[k] > EMBED_CLEAR
+             or (gain[k] > EMBED_SOME and analysis.scores[k] < EMBED_SCORE))
+    return [k] + [m for m in analysis.missing if m != k] if named else []
+
+
 def diagnose(image_or_strokes, target: str, recognizer=None, db=None) -> Diagnosis:
     """Which strokes of ``target`` are missing from a drawing (image: array/PIL/path/bytes; or pen strokes: a list
     of (n, 2) x, y arrays with y down). With a ``recognizer``, verdict and similarity are its ``verify``'s;
@@ -261,7 +288,9 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None) -
             from ..data.render import render_strokes
 
             image = render_strokes(image_or_strokes, size=64)
-        ver = recognizer.verify(image, target)
+        emb = recognizer.embed(image)
+        result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
+        ver = recognizer.verify_embeddings(emb[None], [target])[0]
         verdict, similarity = ver.verdict, float(ver.similarity)
     else:
         verdict = "correct" if not result.missing and not result.extra_ink else "incomplete_or_unclear"

@@ -40,6 +40,7 @@ class Recognizer:
         self.classes = artifacts.classes
         self._unknown = self.classes.index(UNKNOWN)
         self._template_row = artifacts.char_index()
+        self._drop_templates = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, threads: int = 1) -> Recognizer:
@@ -103,6 +104,14 @@ class Recognizer:
         _, emb = self.run(_prep(images, batch))
         emb = _normalise(emb)
         return emb if batch else emb[0]
+
+    def drop_templates(self, db=None):
+        """This model's stroke-drop templates (``stroke_templates.DropTemplates``), built per character on use."""
+        if self._drop_templates is None:
+            from .stroke_templates import DropTemplates
+
+            self._drop_templates = DropTemplates(self, db)
+        return self._drop_templates
 
     def diagnose(self, image_or_strokes: Any, target: str):
         """Which strokes of ``target`` are missing (stroke alignment, inference/diagnose.py), with this model's
