@@ -58,7 +58,7 @@ def diagnosis_rows(metrics: dict) -> list[str]:
     if not d:
         return []
     return ["### Stroke diagnosis (synthesised handwriting with one known stroke dropped)", "",
-            f"`diagnose` named the dropped stroke first in {pct(d['top1'])} of {d['dropped_samples']:,} samples "
+            f"`diagnose` (stroke alignment plus this model's stroke-drop templates) named the dropped stroke first in {pct(d['top1'])} of {d['dropped_samples']:,} samples "
             f"and found it among those it flagged in {pct(d['detected'])}; it flagged a stroke as missing on "
             f"{pct(d['false_alarm'])} of {d['complete_samples']:,} complete characters "
             f"({d['ms_per_diagnosis']:.0f} ms each).", ""]
@@ -151,7 +151,8 @@ def main(run: Path, report: Path) -> None:
         "- Real handwriting of only 11 HSK1 characters was available for tuning; accuracy on the other 167 is "
         "measured on synthesised handwriting only, which overstates real accuracy.",
         *ood_chinese_row(evaluation),
-        "- Missing and extra strokes are hard for an embedding: use `diagnose` (stroke alignment) for them.",
+        "- Missing and extra strokes are hard for a template similarity (see the AUCs above): use `diagnose` (stroke "
+        "alignment plus this model's stroke-drop templates) for them.",
         "- Light-on-dark input is inverted by preprocessing; photos with shadows or ruled paper are untested.",
         "",
     ]
