@@ -25,19 +25,15 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "chine
 def real_false_alarms(rec: Recognizer | None, n: int = 300, seed: int = 0) -> tuple[float, int]:
     """Share of real, complete HSK1 characters (Chinese MNIST writers 26–50, multi-stroke) named as missing a stroke."""
     from hanzicheck.data.strokes import default_db
-    from hanzicheck.inference.diagnose import analyse, combine
+    from hanzicheck.inference.diagnose import diagnose
 
     db, data = default_db(), np.load(REAL)
     hsk = set(hsk1_chars())
     pick = [i for i, (label, w) in enumerate(zip(data["labels"], data["writers"], strict=True))
             if str(label) in hsk and w > 25 and len(db.get(str(label)).medians) > 1]
     pick = np.random.default_rng(seed).choice(pick, min(n, len(pick)), replace=False)
-    alarms = 0
-    for i in pick:
-        char, img = str(data["labels"][i]), data["images"][i]
-        an = analyse(img, db.get(char).medians, db.get(char).rad_strokes)
-        found = an.missing if rec is None else combine(an, rec.drop_templates(db).get(char) @ rec.embed(img))
-        alarms += bool(found)
+    alarms = sum(bool(diagnose(data["images"][i], str(data["labels"][i]), recognizer=rec, db=db).missing_strokes)
+                 for i in pick)
     return alarms / len(pick), len(pick)
 
 

@@ -274,13 +274,19 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
             "ece_after": expected_calibration_error(apply_temperature(probs, best), labels)}
 
 
+def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> tuple[list[dict[str, float]], float]:
+    """Reliability bins (top probability vs whether the arg-max is the label; equal-width bins, empty ones left
+    out) and the expected calibration error: mean |accuracy − confidence| weighted by each bin's share."""
+    top = probs.max(axis=1)
+    hit = probs.argmax(axis=1) == labels
+    which = np.minimum((top * bins).astype(int), bins - 1)
+    rel = [{"bin": b, "n": int(m.sum()), "confidence": float(top[m].mean()), "accuracy": float(hit[m].mean())}
+           for b in range(bins) if (m := which == b).any()]
+    return rel, float(sum(r["n"] * abs(r["confidence"] - r["accuracy"]) for r in rel) / max(1, len(top)))
+
+
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    """Mean |accuracy − confidence| over equal-width confidence bins, weighted by their share of samples."""
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
-    which = np.minimum((conf * bins).astype(int), bins - 1)
-    return float(sum(abs(correct[which == b].mean() - conf[which == b].mean()) * (which == b).mean()
-                     for b in range(bins) if (which == b).any()))
+    return reliability(probs, labels, bins)[1]
 
 
 def write_calibration(art, thresholds: np.ndarray, info: dict[str, Any]) -> None:

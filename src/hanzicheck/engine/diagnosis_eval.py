@@ -65,13 +65,10 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
         raise ValueError(f"unknown style {style!r}: use 'synth' or 'canvas'")
     from ..data.charset import hsk1_chars
     from ..data.synth import Synthesizer
-    from ..inference.diagnose import analyse, combine
+    from ..inference.diagnose import diagnose
 
-    def missing(image, char, medians, rad) -> list[int]:
-        an = analyse(image, medians, rad)
-        if recognizer is None:
-            return an.missing
-        return combine(an, recognizer.drop_templates(synth.db).get(char) @ recognizer.embed(image))
+    def missing(image, char) -> list[int]:
+        return diagnose(image, char, recognizer=recognizer, db=synth.db).missing_strokes
 
     synth = synthesizer if synthesizer is not None else Synthesizer()
     chars = list(chars) if chars is not None else hsk1_chars()
@@ -80,15 +77,14 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
     elapsed = 0.0
     failures: list[dict] = []
     for char in chars:
-        if recognizer is not None and len(synth.db.get(char).medians) > 1:
+        medians = synth.db.get(char).medians
+        if recognizer is not None and len(medians) > 1:
             recognizer.drop_templates(synth.db).get(char)  # built once per character, outside the timing
-        strokes = synth.db.get(char)
-        medians, rad = strokes.medians, strokes.rad_strokes
         cands = synth.droppable(char)
         for _ in range(per_char):
             image = synth.char(char, rng) if style == "synth" else canvas_drawing(medians, rng)
             t0 = time.perf_counter()
-            found = missing(image, char, medians, rad)
+            found = missing(image, char)
             elapsed += time.perf_counter() - t0
             complete_n += 1
             if found:
@@ -101,7 +97,7 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
             image = (synth.char(char, rng, drop=[k]) if style == "synth"
                      else canvas_drawing(medians, rng, drop=[k]))
             t0 = time.perf_counter()
-            found = missing(image, char, medians, rad)
+            found = missing(image, char)
             elapsed += time.perf_counter() - t0
             dropped_n += 1
             detected += bool(found)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
-from .calibrate import Pairs, data_pairs, load_labelled, pair_similarities, progress, synth_pairs
+from .calibrate import Pairs, data_pairs, load_labelled, pair_similarities, progress, reliability, synth_pairs
 
 GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
 FRR_POINT = 0.05  # "false accepts at 5 % false rejects"
@@ -175,15 +175,7 @@ def classification_metrics(probs: np.ndarray, labels: list[str], rec, top_k: int
     errors = Counter((e, p) for e, p in zip(expected, pred, strict=True) if e != p)
     # reliability: the top probability against whether the arg-max class (Unknown included) is right
     idx = {c: i for i, c in enumerate(classes)}
-    top = probs.max(axis=1)
-    hit = probs.argmax(axis=1) == np.array([idx.get(e, -1) for e in expected])
-    bins = np.minimum((top * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
-    rel = []
-    for b in range(RELIABILITY_BINS):
-        m = bins == b
-        if m.any():
-            rel.append({"bin": b, "n": int(m.sum()), "confidence": float(top[m].mean()), "accuracy": float(hit[m].mean())})
-    ece = float(sum(r["n"] * abs(r["confidence"] - r["accuracy"]) for r in rel) / max(1, len(top)))
+    rel, ece = reliability(probs, np.array([idx.get(e, -1) for e in expected]), RELIABILITY_BINS)
     known = int(is_known.sum())
     unknown = len(expected) - known
     return {
