@@ -6,6 +6,7 @@ many threads. Images may be anything ``preprocess`` accepts; one image gives one
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from .artifacts import Artifacts, ArtifactsError, load_artifacts
 from .results import Classification, Verification
 
 BATCH = 256  # images per ONNX call: bounds memory on big folders
+_DROP_TEMPLATES_LOCK = threading.Lock()
 
 
 def is_batch(images: Any) -> bool:
@@ -107,11 +109,12 @@ class Recognizer:
 
     def drop_templates(self, db=None):
         """This model's stroke-drop templates (``stroke_templates.DropTemplates``), built per character on use."""
-        if self._drop_templates is None:
-            from .stroke_templates import DropTemplates
+        with _DROP_TEMPLATES_LOCK:  # one set per recogniser, even when threads ask at once
+            if self._drop_templates is None:
+                from .stroke_templates import DropTemplates
 
-            self._drop_templates = DropTemplates(self, db)
-        return self._drop_templates
+                self._drop_templates = DropTemplates(self, db)
+            return self._drop_templates
 
     def diagnose(self, image_or_strokes: Any, target: str):
         """Which strokes of ``target`` are missing (stroke alignment, inference/diagnose.py), with this model's
