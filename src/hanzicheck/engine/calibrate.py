@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.charset import hsk1_chars
+from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 
 DEFAULT_FAR = 0.05
@@ -243,8 +243,7 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
     if labelled:  # real labelled samples: fit the softmax temperature too (synthesised ones are too easy)
         x = np.concatenate([x for x, _ in labelled])
         index = {c: i for i, c in enumerate(art.classes)}
-        unknown = len(art.classes) - 1
-        y = np.array([index.get(label, unknown) for _, labels in labelled for label in labels])
+        y = np.array([index.get(label, index[UNKNOWN]) for _, labels in labelled for label in labels])
         probs, _ = rec.run(x, calibrated=False)
         info.update(fit_temperature(probs, y))
     info["sources"] = sources

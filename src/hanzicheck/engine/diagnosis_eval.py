@@ -78,7 +78,7 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
     failures: list[dict] = []
     for char in chars:
         medians = synth.db.get(char).medians
-        if recognizer is not None and len(medians) > 1:
+        if recognizer is not None:
             recognizer.drop_templates(synth.db).get(char)  # built once per character, outside the timing
         cands = synth.droppable(char)
         for _ in range(per_char):
