@@ -84,3 +84,49 @@ def test_export_bundle_then_seed_names_from_the_bundle(tiny_run, tmp_path):
     result = CliRunner().invoke(build_app(), ["export", str(bundle), "--seed-names", str(tmp_path / "spec")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "spec" / "chinese_hsk1_model_v5.keras").is_file()
+
+
+def test_fold_temperature_makes_the_softmax_the_calibrated_one(tiny_run):
+    """Folding T into the classifier equals softmax(logits / T) applied afterwards; the embedding is untouched."""
+    import keras
+
+    from hanzicheck.engine.export import fold_temperature
+    from hanzicheck.inference.recognizer import apply_temperature
+    from hanzicheck.models import embedding_model
+
+    x = np.random.default_rng(1).random((6, 40, 40, 1), dtype=np.float32)
+    model = keras.models.load_model(tiny_run / "model.keras", compile=False)
+    raw, emb = model.predict(x, verbose=0), embedding_model(model).predict(x, verbose=0)
+    fold_temperature(model, 0.5)
+    assert np.abs(model.predict(x, verbose=0) - apply_temperature(raw, 0.5)).max() < 1e-5
+    assert np.array_equal(embedding_model(model).predict(x, verbose=0), emb)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        fold_temperature(model, 0.0)
+
+
+def test_exports_carry_the_calibrated_temperature_inside_the_model(tiny_run, tmp_path):
+    """A run calibrated to T = 0.5: the bundle's ONNX and the spec's .keras give the probabilities the recognizer
+    gives on the run, and the bundle's metadata does not apply T a second time."""
+    import shutil
+
+    import keras
+
+    from hanzicheck.engine.export import export_bundle, export_seed_names
+    from hanzicheck.inference.recognizer import Recognizer
+
+    run = shutil.copytree(tiny_run, tmp_path / "run")
+    meta = json.loads((run / "metadata.json").read_text())
+    (run / "metadata.json").write_text(json.dumps({**meta, "temperature": 0.5}))
+    export_bundle(run, tmp_path / "bundle")
+    export_seed_names(run, tmp_path / "spec")
+
+    bundle_meta = json.loads((tmp_path / "bundle" / "metadata.json").read_text())
+    assert bundle_meta["temperature"] == 1.0 and bundle_meta["temperature_folded"] == 0.5
+    x = np.random.default_rng(2).random((5, 40, 40, 1), dtype=np.float32)
+    expected, _ = Recognizer.load(run).run(x)
+    bundled, _ = Recognizer.load(tmp_path / "bundle").run(x)
+    raw_onnx, _ = Recognizer.load(tmp_path / "bundle").run(x, calibrated=False)
+    spec = keras.models.load_model(tmp_path / "spec" / "chinese_hsk1_model_v5.keras").predict(x, verbose=0)
+    assert np.abs(bundled - expected).max() < 1e-4
+    assert np.abs(raw_onnx - expected).max() < 1e-4  # calibrated straight out of the network
+    assert np.abs(spec - expected).max() < 1e-4

@@ -137,3 +137,16 @@ def test_training_mixes_in_a_casia_gnt_folder_with_writers_held_out(tmp_path):
     # 2 of 10 writers × 6 samples held out, plus the synthetic validation set (3 classes + 1 Unknown)
     assert metrics["val_class_balance"]["samples"] == 12 + 4
     assert (tmp_path / "run" / "model.onnx").is_file()
+
+
+def test_brightness_check_sees_enough_unknown_samples():
+    """A small validation set is topped up with Unknown samples before the spec's brightness check (its estimate
+    from ~57 samples swung from 1.07× to 1.31× between seeds)."""
+    from hanzicheck.data.charset import UNKNOWN_INDEX
+    from hanzicheck.data.dataset import synth_arrays
+    from hanzicheck.engine.train import BRIGHTNESS_UNKNOWN, TrainConfig, _brightness_probe
+
+    val = synth_arrays(0, seed=3, unknown=20)
+    x, y = _brightness_probe(val, TrainConfig(), None)
+    assert (y == UNKNOWN_INDEX).sum() == BRIGHTNESS_UNKNOWN and len(x) == len(y) == BRIGHTNESS_UNKNOWN
+    assert np.array_equal(x[:20], val.x)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-# model.keras (~2 MB, no optimizer state) rides along so `export <bundle> --seed-names` serves the spec's snippet.
-BUNDLE_FILES = ("model.onnx", "templates.npz", "metadata.json", "model.keras")
 
 
 def _fail(message: str) -> None:
@@ -73,8 +69,10 @@ def export(
     bundle: Annotated[Path | None, typer.Option(help="Copy model.onnx, templates.npz, metadata.json, model.keras here "
                                                      "(e.g. src/hanzicheck/assets/model).")] = None,
 ) -> None:
-    """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files."""
-    from ..engine.export import export_seed_names
+    """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files.
+
+    A softmax temperature fitted by `hanzicheck calibrate` is folded into the exported models."""
+    from ..engine.export import BUNDLE_FILES, export_bundle, export_seed_names
 
     if seed_names is None and bundle is None:
         _fail("nothing to do: give --seed-names OUT and/or --bundle DIR")
@@ -90,10 +88,8 @@ def export(
         missing = [f for f in BUNDLE_FILES if not (run / f).is_file()]
         if missing:
             _fail(f"{run} lacks {', '.join(missing)}")
-        bundle.mkdir(parents=True, exist_ok=True)
-        for name in BUNDLE_FILES:
-            shutil.copyfile(run / name, bundle / name)
-            typer.echo(str(bundle / name))
+        for path in export_bundle(run, bundle):
+            typer.echo(str(path))
 
 
 def register(app: typer.Typer) -> None:

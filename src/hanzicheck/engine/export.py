@@ -1,7 +1,9 @@
 """Turn a trained Keras model into an artifacts folder: model.keras, model.onnx, templates.npz, metadata.json.
 
 The folder layout is the contract between training and inference (docs/ARCHITECTURE.md). ``export_seed_names``
-writes the spec's file names so its quick-start snippet runs unchanged.
+writes the spec's file names so its quick-start snippet runs unchanged; ``export_bundle`` writes the files the
+package ships. Both fold a calibrated softmax temperature into the classifier, so every runtime (the spec's
+snippet on the ``.keras`` file included) reads calibrated probabilities straight from the model.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ DEFAULT_SIMILARITY_THRESHOLD = 0.65  # the spec's code default; `hanzicheck cali
 PARITY_TOLERANCE = 1e-4
 SEED_MODEL_NAME = "chinese_hsk1_model_v5.keras"
 SEED_TEMPLATES_NAME = "templates_v5.npz"
+# model.keras (~2 MB, no optimizer state) rides along so `export <bundle> --seed-names` serves the spec's snippet.
+BUNDLE_FILES = ("model.onnx", "templates.npz", "metadata.json", "model.keras")
 
 
 def l2_normalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -97,16 +101,74 @@ def write_artifacts(model: keras.Model, out_dir: str | Path, templates: np.ndarr
     return out
 
 
+def fold_temperature(model: keras.Model, temperature: float) -> keras.Model:
+    """Divide the classifier's weights by ``temperature`` (in place): the model's softmax becomes
+    softmax(logits / T), the calibrated probabilities; the embedding (``layers[-2]``) is untouched."""
+    head = model.layers[-1]
+    if not isinstance(head, keras.layers.Dense) or not head.use_bias or \
+            getattr(head.activation, "__name__", "") != "softmax":
+        raise ValueError("fold_temperature needs a final Dense layer with bias and softmax activation")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel / temperature, bias / temperature])
+    return model
+
+
+def _require(run: Path, names: tuple[str, ...]) -> None:
+    for name in names:
+        if not (run / name).is_file():
+            raise FileNotFoundError(f"{run / name} is missing: is {run} a training run or artifacts folder?")
+
+
+def _temperature(run: Path) -> tuple[dict, float]:
+    meta = json.loads((run / "metadata.json").read_text(encoding="utf-8")) if (run / "metadata.json").is_file() else {}
+    return meta, float(meta.get("temperature") or 1.0)
+
+
+def _folded_model(run: Path, temperature: float) -> keras.Model:
+    model = keras.models.load_model(run / "model.keras", compile=False)
+    return fold_temperature(model, temperature)
+
+
 def export_seed_names(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
-    """Copy a run's model.keras and templates.npz to the spec's names (chinese_hsk1_model_v5.keras, templates_v5.npz)."""
+    """Write a run's model and templates under the spec's names (chinese_hsk1_model_v5.keras, templates_v5.npz);
+    a calibrated temperature is folded into the model."""
     run, out = Path(run_dir), Path(out_dir)
-    sources = {SEED_MODEL_NAME: run / "model.keras", SEED_TEMPLATES_NAME: run / "templates.npz"}
-    for src in sources.values():
-        if not src.is_file():
-            raise FileNotFoundError(f"{src} is missing: is {run} a training run or artifacts folder?")
+    _require(run, ("model.keras", "templates.npz"))
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, src in sources.items():
-        shutil.copyfile(src, out / name)
-        written.append(out / name)
-    return written
+    _, temperature = _temperature(run)
+    if temperature == 1.0:
+        shutil.copyfile(run / "model.keras", out / SEED_MODEL_NAME)
+    else:
+        save_uncompiled(_folded_model(run, temperature), out / SEED_MODEL_NAME)
+    shutil.copyfile(run / "templates.npz", out / SEED_TEMPLATES_NAME)
+    return [out / SEED_MODEL_NAME, out / SEED_TEMPLATES_NAME]
+
+
+def export_bundle(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Write the files the package ships (model.onnx, templates.npz, metadata.json, model.keras) into ``out_dir``.
+
+    A calibrated temperature is folded into both models; metadata.json then says ``temperature: 1.0`` and keeps
+    the folded value as ``temperature_folded``, so the recognizer does not apply it twice."""
+    run, out = Path(run_dir), Path(out_dir)
+    _require(run, BUNDLE_FILES)
+    out.mkdir(parents=True, exist_ok=True)
+    meta, temperature = _temperature(run)
+    if temperature == 1.0:
+        for name in ("model.keras", "model.onnx"):
+            shutil.copyfile(run / name, out / name)
+    else:
+        model = _folded_model(run, temperature)
+        save_uncompiled(model, out / "model.keras")
+        onnx.save(keras_to_onnx(model), out / "model.onnx")
+        images = np.random.default_rng(0).random((8, 40, 40, 1), dtype=np.float32)
+        diff = check_parity(model, out / "model.onnx", images)
+        if diff > PARITY_TOLERANCE:
+            raise RuntimeError(f"ONNX export differs from Keras by {diff:.2e} (> {PARITY_TOLERANCE})")
+        meta = {**meta, "temperature": 1.0,
+                "temperature_folded": round(temperature * float(meta.get("temperature_folded") or 1.0), 6),
+                "onnx_parity_max_abs_diff": diff}
+    shutil.copyfile(run / "templates.npz", out / "templates.npz")
+    (out / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return [out / name for name in BUNDLE_FILES]
