@@ -125,7 +125,9 @@ def main(run: Path, report: Path) -> None:
                 f"{calibration['temperature_samples']:,} real samples of Chinese MNIST writers 1–25: label smoothing "
                 f"leaves the network underconfident; on those samples the expected calibration error fell from "
                 f"{calibration['ece_before']:.3f} to {calibration['ece_after']:.3f}. Every probability the "
-                "recognizer reports (and the 0.3 Unknown rule) uses it; the spec's snippet sees the raw softmax.",
+                "recognizer reports (and the 0.3 Unknown rule) uses it: `hanzicheck export` folds it into the shipped "
+                "`model.onnx` and `model.keras` (classifier weights divided by T), so the spec's snippet and the web "
+                "page read calibrated probabilities straight from the network.",
                 "",
             ]
     out += [
