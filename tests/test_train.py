@@ -111,6 +111,25 @@ def test_batch_norm_recalibration_uses_the_exact_average_of_the_batches():
     assert bn.momentum == 0.99  # restored
 
 
+def test_batch_norm_is_re_estimated_after_every_epoch_before_checkpoints_see_it():
+    """After the epoch's last batch the moving statistics are the exact average over the recalibration batches,
+    not the lagging average of the training batches."""
+    import keras
+
+    from hanzicheck.engine.callbacks import BatchNormRecalibration
+
+    inputs = keras.Input((4, 4, 1))
+    x = keras.layers.BatchNormalization(momentum=0.99)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    recal = [rng.normal(5.0, 1.0, (8, 4, 4, 1)).astype(np.float32) for _ in range(3)]
+    train_x = rng.normal(-3.0, 1.0, (16, 4, 4, 1)).astype(np.float32)
+    model.fit(train_x, np.zeros((16, 2), np.float32), batch_size=8, epochs=1, verbose=0,
+              callbacks=[BatchNormRecalibration(recal, steps_per_epoch=2)])
+    np.testing.assert_allclose(model.layers[1].moving_mean.numpy(), [np.mean([b.mean() for b in recal])], rtol=1e-4)
+
+
 def test_final_selection_is_recorded(tiny_run):
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     assert metrics["final_selection"]["chosen"] in ("best", "last")

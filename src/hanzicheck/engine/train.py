@@ -25,7 +25,15 @@ from ..data.dataset import (
     synth_arrays,
     writer_split,
 )
-from .callbacks import DevEval, RichProgress, TimeBudget, TimeCosineLR, plot_history
+from .callbacks import (
+    BatchNormRecalibration,
+    DevEval,
+    RichProgress,
+    TimeBudget,
+    TimeCosineLR,
+    plot_history,
+    recalibrate_batch_norm,
+)
 
 BRIGHTNESS_UNKNOWN = 500  # Unknown samples behind the brightness check (its mean ink is noisy below that)
 
@@ -52,7 +60,7 @@ class TrainConfig:
     dev: tuple[str, ...] = ()  # real handwriting evaluated each epoch (selects the best checkpoint)
     val_per_class: int = 4
     template_per_class: int = 40
-    bn_recalibration: int = 40  # fresh batches that re-estimate batch-norm statistics at the end
+    bn_recalibration: int = 40  # fresh batches that re-estimate batch norm after every epoch and at the end
     patience: int = 8
     max_minutes: float = 0.0  # stop after this long, decaying the learning rate by the clock (0 = by steps)
     workers: int = 1
@@ -143,28 +151,6 @@ def _step_schedule(config: TrainConfig, total_steps: int):
     )
 
 
-def recalibrate_batch_norm(model, batches: list[np.ndarray]) -> None:
-    """Re-estimate every BatchNormalization layer's moving mean and variance as the plain average over
-    ``batches``, computed with the final weights.
-
-    Why: the running averages trail the weights by ~1/(1 − momentum) steps; while the weights still move fast
-    (high learning rate, weight decay shrinking them under batch norm) inference-mode accuracy swings far below
-    training-mode accuracy. An exact average over a few thousand fresh samples removes that lag.
-    """
-    import keras
-
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    saved = [layer.momentum for layer in layers]
-    try:
-        for k, x in enumerate(batches):
-            for layer in layers:
-                layer.momentum = k / (k + 1)  # cumulative mean: the k-th batch gets weight 1/(k+1)
-            model(x, training=True)
-    finally:
-        for layer, momentum in zip(layers, saved, strict=True):
-            layer.momentum = momentum
-
-
 def _final_model(last, best_path: Path, batches: list[np.ndarray], dev: LabeledArrays | None,
                  val: LabeledArrays) -> tuple[object, dict]:
     """Recalibrate batch norm in the last and the best checkpoint; keep whichever scores higher on real dev
@@ -253,8 +239,13 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     stream = BatchStream(config.batch_size, config.seed, config.unknown_fraction, synth_config, files,
                          config.file_fraction, workers=config.workers,
                          start_batch=initial_epoch * config.steps_per_epoch, pool=pool)
+    # fresh batches (their own seed) that re-estimate batch norm after every epoch and once more at the end
+    recal = BatchStream(config.batch_size, config.seed + 30_000, config.unknown_fraction, synth_config, files,
+                        config.file_fraction, workers=0, pool=pool)
+    batches = [x for x, _ in itertools.islice(iter(recal), config.bn_recalibration)]
     monitor = "dev_score" if dev is not None else "val_accuracy"
     callbacks = [
+        BatchNormRecalibration(batches, config.steps_per_epoch) if batches else keras.callbacks.Callback(),
         DevEval(dev) if dev is not None else keras.callbacks.Callback(),
         keras.callbacks.ModelCheckpoint(best, monitor=monitor, mode="max", save_best_only=True),
         keras.callbacks.ModelCheckpoint(last),
@@ -284,9 +275,6 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         stream.close()
     train_seconds = time.time() - started
 
-    recal = BatchStream(config.batch_size, config.seed + 30_000, config.unknown_fraction, synth_config, files,
-                        config.file_fraction, workers=0, pool=pool)
-    batches = [x for x, _ in itertools.islice(iter(recal), config.bn_recalibration)]
     model, selection = _final_model(model, best, batches, DevEval.cap_unknown(dev, 3000) if dev else None, val)
     tpl = synth_arrays(config.template_per_class, seed=config.seed + 20_000, synth_config=synth_config)
     embed = embedding_model(model)
