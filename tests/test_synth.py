@@ -104,6 +104,18 @@ def test_every_unknown_kind_draws_something(synth, kind):
         assert (img < (int(img.min()) + int(img.max())) // 2).sum() >= 4
 
 
+def test_latin_unknowns_leave_out_letters_that_pass_for_hsk1_characters(synth):
+    """'t' is 十/七 and 'I' is 工 in stroke terms: training them as Unknown taught the model to reject real 七."""
+    keep = synth.latin_unknowns()
+    assert "t" not in keep and "I" not in keep
+    assert {"A", "a", "x", "7", "0"} <= set(keep)
+
+
+def test_scribbles_never_pass_for_an_hsk1_character(synth):
+    rng = np.random.default_rng(0)
+    assert not any(synth._hsk1_like(synth.scribble_lines(rng)) for _ in range(300))
+
+
 def test_synth_batch_is_model_ready_and_deterministic():
     ids = np.array([0, 5, 177, UNKNOWN_INDEX, UNKNOWN_INDEX])
     try:
