@@ -7,7 +7,8 @@ REAL=${REAL:-../shared/data/real}
 RUN=${RUN:-runs/bundled}
 REPORT=${REPORT:-reports/bundled}
 mkdir -p "$(dirname "$REPORT")"
-BUNDLE=src/hanzicheck/assets/model
+BUNDLE=${BUNDLE:-src/hanzicheck/assets/model}  # set BUNDLE and DOCS elsewhere to judge a candidate first
+DOCS=${DOCS:-docs/bundled-model}
 .venv/bin/python scripts/split_dev.py "$REAL" "$RUN/dev_split"
 # Thresholds: synthesised pairs (every negative kind) + real genuine pairs of writers 1–25 only.
 .venv/bin/hanzicheck calibrate --model "$RUN" --data "$RUN/dev_split/calib_writers01-25.npz" --json \
@@ -17,6 +18,7 @@ BUNDLE=src/hanzicheck/assets/model
   --data "$REAL/unipen_latin_dev.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --json > "$REPORT.summary.json"
 .venv/bin/hanzicheck export "$RUN" --bundle "$BUNDLE"
 .venv/bin/python scripts/model_card.py "$RUN" "$REPORT" > "$BUNDLE/MODEL_CARD.md"
-cp "$REPORT"/*.png "$REPORT"/report.md docs/bundled-model/ 2>/dev/null || { mkdir -p docs/bundled-model && cp "$REPORT"/*.png "$REPORT"/report.md docs/bundled-model/; }
-cp "$RUN/curves.png" docs/bundled-model/training-curves.png
-echo "bundle written to $BUNDLE; card: $BUNDLE/MODEL_CARD.md; plots: docs/bundled-model/"
+mkdir -p "$DOCS"
+cp "$REPORT"/*.png "$REPORT"/report.md "$DOCS"/
+cp "$RUN/curves.png" "$DOCS"/training-curves.png
+echo "bundle written to $BUNDLE; card: $BUNDLE/MODEL_CARD.md; plots: $DOCS/"
