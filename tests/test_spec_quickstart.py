@@ -130,3 +130,16 @@ def test_exports_carry_the_calibrated_temperature_inside_the_model(tiny_run, tmp
     assert np.abs(bundled - expected).max() < 1e-4
     assert np.abs(raw_onnx - expected).max() < 1e-4  # calibrated straight out of the network
     assert np.abs(spec - expected).max() < 1e-4
+
+
+def test_export_bundle_of_an_incomplete_folder_fails_clearly(tmp_path):
+    from typer.testing import CliRunner
+
+    from hanzicheck.cli import build_app
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "model.onnx").write_bytes(b"x")
+    result = CliRunner().invoke(build_app(), ["export", str(tmp_path / "run"), "--bundle", str(tmp_path / "b")])
+    assert result.exit_code == 2
+    assert "templates.npz is missing" in result.output
+    assert not (tmp_path / "b").exists()

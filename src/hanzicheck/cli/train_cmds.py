@@ -72,7 +72,7 @@ def export(
     """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files.
 
     A softmax temperature fitted by `hanzicheck calibrate` is folded into the exported models."""
-    from ..engine.export import BUNDLE_FILES, export_bundle, export_seed_names
+    from ..engine.export import export_bundle, export_seed_names
 
     if seed_names is None and bundle is None:
         _fail("nothing to do: give --seed-names OUT and/or --bundle DIR")
@@ -85,11 +85,11 @@ def export(
         except FileNotFoundError as e:
             _fail(str(e))
     if bundle is not None:
-        missing = [f for f in BUNDLE_FILES if not (run / f).is_file()]
-        if missing:
-            _fail(f"{run} lacks {', '.join(missing)}")
-        for path in export_bundle(run, bundle):
-            typer.echo(str(path))
+        try:
+            for path in export_bundle(run, bundle):
+                typer.echo(str(path))
+        except FileNotFoundError as e:
+            _fail(str(e))
 
 
 def register(app: typer.Typer) -> None:
