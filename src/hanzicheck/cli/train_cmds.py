@@ -66,7 +66,7 @@ def export(
     run: Annotated[Path, typer.Argument(help="A training run (or artifacts) folder.")],
     seed_names: Annotated[Path | None, typer.Option(help="Write the spec's chinese_hsk1_model_v5.keras and "
                                                          "templates_v5.npz into this folder.")] = None,
-    bundle: Annotated[Path | None, typer.Option(help="Copy model.onnx, templates.npz, metadata.json, model.keras here "
+    bundle: Annotated[Path | None, typer.Option(help="Write model.onnx, templates.npz, metadata.json, model.keras here "
                                                      "(e.g. src/hanzicheck/assets/model).")] = None,
 ) -> None:
     """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files.
