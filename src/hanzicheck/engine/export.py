@@ -73,11 +73,9 @@ def check_parity(model: keras.Model, onnx_path: Path, images: np.ndarray) -> flo
     return float(max(np.abs(probs - k_probs).max(), np.abs(emb - k_emb).max()))
 
 
-def write_artifacts(model: keras.Model, out_dir: str | Path, templates: np.ndarray, metadata: dict | None = None,
-                    parity_images: np.ndarray | None = None) -> Path:
-    """Write the artifacts folder; refuses to finish if ONNX and Keras disagree by more than 1e-4."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def save_models(model: keras.Model, out: Path, parity_images: np.ndarray | None = None) -> float:
+    """Write ``out``/model.keras and model.onnx; returns the largest Keras/ONNX difference, and raises when it
+    exceeds 1e-4."""
     save_uncompiled(model, out / "model.keras")
     onnx.save(keras_to_onnx(model), out / "model.onnx")
     if parity_images is None:
@@ -85,6 +83,15 @@ def write_artifacts(model: keras.Model, out_dir: str | Path, templates: np.ndarr
     diff = check_parity(model, out / "model.onnx", parity_images.reshape(-1, 40, 40, 1).astype(np.float32))
     if diff > PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX export differs from Keras by {diff:.2e} (> {PARITY_TOLERANCE}); not writing it")
+    return diff
+
+
+def write_artifacts(model: keras.Model, out_dir: str | Path, templates: np.ndarray, metadata: dict | None = None,
+                    parity_images: np.ndarray | None = None) -> Path:
+    """Write the artifacts folder; refuses to finish if ONNX and Keras disagree by more than 1e-4."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    diff = save_models(model, out, parity_images)
     np.savez(out / "templates.npz", chars=np.array(hsk1_chars()), embeddings=templates.astype(np.float32))
     meta = {
         "classes": list(classes()),
@@ -159,13 +166,7 @@ def export_bundle(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
         for name in ("model.keras", "model.onnx"):
             shutil.copyfile(run / name, out / name)
     else:
-        model = _folded_model(run, temperature)
-        save_uncompiled(model, out / "model.keras")
-        onnx.save(keras_to_onnx(model), out / "model.onnx")
-        images = np.random.default_rng(0).random((8, 40, 40, 1), dtype=np.float32)
-        diff = check_parity(model, out / "model.onnx", images)
-        if diff > PARITY_TOLERANCE:
-            raise RuntimeError(f"ONNX export differs from Keras by {diff:.2e} (> {PARITY_TOLERANCE})")
+        diff = save_models(_folded_model(run, temperature), out)
         meta = {**meta, "temperature": 1.0,
                 "temperature_folded": round(temperature * float(meta.get("temperature_folded") or 1.0), 6),
                 "onnx_parity_max_abs_diff": diff}
