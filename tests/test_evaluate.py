@@ -13,7 +13,14 @@ from fake_artifacts import drawings, write_fake_artifacts
 from hanzicheck.cli import build_app
 from hanzicheck.data.folder import write_folder
 from hanzicheck.data.sample import Sample
-from hanzicheck.engine.evaluate import EvaluationError, classification_metrics, evaluate_sources, roc
+from hanzicheck.data.synth_config import SynthConfig
+from hanzicheck.engine.evaluate import (
+    EvaluationError,
+    classification_metrics,
+    evaluate_sources,
+    roc,
+    synth_labelled,
+)
 from hanzicheck.inference.recognizer import Recognizer
 
 
@@ -106,3 +113,37 @@ def test_cli_evaluate_missing_source_exits_2(tmp_path, rec):
     result = CliRunner().invoke(build_app(), ["evaluate", "--data", str(tmp_path / "none"), "--model",
                                               str(rec.artifacts.path)])
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_synth_config_reaches_the_synthesised_samples():
+    thin = synth_labelled(1, seed=0, config=SynthConfig.plain(pen_width=(0.015, 0.015)))
+    thick = synth_labelled(1, seed=0, config=SynthConfig.plain(pen_width=(0.08, 0.08)))
+    assert thin.labels == thick.labels
+    assert (1 - thick.x).mean() > 2 * (1 - thin.x).mean()  # the wider pen leaves far more ink
+
+
+def test_cli_evaluate_synth_config_is_applied_and_recorded(tmp_path, rec):
+    cfg = tmp_path / "stress.json"
+    cfg.write_text('{"stroke_rotation_deg": 20}')
+    result = CliRunner().invoke(build_app(), [
+        "evaluate", "--synth", "1", "--synth-config", str(cfg), "--model", str(rec.artifacts.path),
+        "--report", str(tmp_path / "rep"), "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["sources"][0]["synth_config"] == {"stroke_rotation_deg": 20}
+
+
+@pytest.mark.parametrize(("content", "synth", "message"), [
+    ('{"stroke_rotaton_deg": 20}', "1", "stroke_rotation_deg"),  # misspelt: named, with the right spelling
+    ('{"stroke_rotation_deg": ', "1", "not valid JSON"),
+    ('[20]', "1", "must be an object"),
+    ('{"stroke_rotation_deg": 20}', "0", "give --synth N too"),
+])
+def test_cli_evaluate_bad_synth_config_exits_2(tmp_path, rec, content, synth, message):
+    cfg = tmp_path / "stress.json"
+    cfg.write_text(content)
+    result = CliRunner().invoke(build_app(), [
+        "evaluate", "--synth", synth, "--diagnosis", "0", "--synth-config", str(cfg), "--model",
+        str(rec.artifacts.path), "--report", str(tmp_path / "rep")] + ([] if synth != "0" else ["--data", str(cfg)]))
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert not (tmp_path / "rep").exists()

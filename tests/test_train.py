@@ -76,6 +76,26 @@ def test_config_rejects_unknown_keys_with_a_hint():
         TrainConfig.from_dict({"epoch": 3})
 
 
+def test_config_rejects_a_misspelt_synthesiser_setting_before_training():
+    from hanzicheck.engine.train import TrainConfig
+
+    with pytest.raises(ValueError, match="stroke_scale"):
+        TrainConfig.from_dict({"synth": {"stroke_scal": 0.1}})
+
+
+@pytest.mark.parametrize(("content", "message"), [("{\"epochs\": ", "not valid JSON"), ("[1, 2]", "JSON object")])
+def test_cli_train_bad_config_file_exits_2(tmp_path, content, message):
+    from typer.testing import CliRunner
+
+    from hanzicheck.cli import build_app
+
+    cfg = tmp_path / "config.json"
+    cfg.write_text(content)
+    result = CliRunner().invoke(build_app(), ["train", "--out", str(tmp_path / "run"), "--config", str(cfg)])
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert not (tmp_path / "run").exists()
+
+
 def test_brightness_check_fails_loudly_on_a_shortcut():
     from hanzicheck.data.dataset import BrightnessShortcutError, check_brightness
 

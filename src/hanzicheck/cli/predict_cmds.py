@@ -256,6 +256,25 @@ def calibrate(
     c.print("written to " + (summary["written"] or "nothing (dry run)"))
 
 
+def _synth_settings(path: Path | None, synth: int):
+    """--synth-config's file → SynthConfig (None without one); a clear CLI error for any problem with it."""
+    if path is None:
+        return None
+    if synth == 0:
+        _fail("--synth-config changes the synthesised samples: give --synth N too")
+    from ..data.synth_config import SynthConfig
+    from . import read_json
+
+    try:
+        overrides = read_json(path)
+    except ValueError as e:
+        _fail(str(e))
+    try:
+        return SynthConfig.from_overrides(overrides)
+    except (ValueError, TypeError) as e:
+        _fail(f"{path}: {e}")
+
+
 def evaluate(
     data: Annotated[list[Path], typer.Option("--data", help="Labelled source: image folder with labels.csv, pair "
                                                             "CSV (file,target[,kind]), npz, or any reader's "
@@ -271,6 +290,9 @@ def evaluate(
     model: ModelOpt = None,
     threads: ThreadsOpt = 1,
     seed: Annotated[int, typer.Option(help="Random seed of the synthesised samples.")] = 0,
+    synth_config: Annotated[Path | None, typer.Option(
+        "--synth-config", help='JSON object of synthesiser settings for --synth, e.g. {"stroke_rotation_deg": 20} '
+                               "(a stress test).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Accuracy, Unknown rejection, verification ROC per negative kind, confusions, calibration: a report."""
@@ -281,10 +303,11 @@ def evaluate(
     for p in data:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
+    config = _synth_settings(synth_config, synth)
     rec = _recognizer(model, threads)
     try:
         metrics = evaluate_sources(rec, data, report, synth_per_char=synth, limit=limit or None, seed=seed,
-                                   progress=not json_out, diagnosis_per_char=diagnosis)
+                                   progress=not json_out, diagnosis_per_char=diagnosis, synth_config=config)
     except (EvaluationError, ValueError, OSError) as e:
         _fail(str(e))
     if json_out:

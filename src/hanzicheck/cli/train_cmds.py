@@ -40,8 +40,14 @@ def train(
     """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png."""
     from ..engine.train import TrainConfig
     from ..engine.train import train as run_training
+    from . import read_json
 
-    base = json.loads(config.read_text()) if config else {}
+    try:
+        base = read_json(config) if config else {}
+    except ValueError as e:
+        _fail(str(e))
+    if not isinstance(base, dict):
+        _fail(f"{config}: must be a JSON object of TrainConfig fields")
     for path in [*gnt, *pot, *emnist, *data, *dev]:
         if not path.exists():
             _fail(f"{path} does not exist")

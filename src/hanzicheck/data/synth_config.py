@@ -88,6 +88,20 @@ class SynthConfig:
         )
         return cls(**{**still, **overrides})
 
+    @classmethod
+    def from_overrides(cls, overrides: dict) -> SynthConfig:
+        """The defaults with ``overrides`` (e.g. a JSON object) applied; ValueError naming any unknown knob."""
+        if not isinstance(overrides, dict):
+            raise ValueError(f"synthesiser overrides must be an object of SynthConfig fields, got {overrides!r}")
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            import difflib
+
+            hints = {k: difflib.get_close_matches(k, known, n=1) for k in sorted(unknown)}
+            raise ValueError(f"unknown synthesiser settings {sorted(unknown)}; did you mean {hints}?")
+        return cls(**overrides)
+
     def __post_init__(self) -> None:
         names = {f.name for f in fields(self)}
         for name in names:

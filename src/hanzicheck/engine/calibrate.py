@@ -25,6 +25,7 @@ import numpy as np
 
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
+from ..data.synth_config import SynthConfig
 
 DEFAULT_FAR = 0.05
 PRIOR = 20.0  # impostor pairs at which a character's own shift counts half
@@ -79,14 +80,14 @@ def progress(total: int | None, what: str, enabled: bool = True) -> Iterator[Cal
 
 
 def synth_pairs(per_char: int, seed: int = 0, chars: Sequence[str] | None = None,
-                kinds: Sequence[str] = IMPOSTOR_KINDS, show: bool = False) -> Pairs:
+                kinds: Sequence[str] = IMPOSTOR_KINDS, show: bool = False, config: SynthConfig | None = None) -> Pairs:
     """``per_char`` genuine and ``per_char`` impostor pairs per character, impostor kinds in turn.
 
     The synthesiser falls back to another kind when one is impossible (no look-alike → wrong_char; no droppable
     stroke → extra_stroke); ``kinds`` records what was really drawn."""
     from ..data.synth import Synthesizer
 
-    synth = Synthesizer()
+    synth = Synthesizer(config=config)
     rng = np.random.default_rng(seed)
     chars = list(chars or hsk1_chars())
     xs, targets, genuine, kind_list = [], [], [], []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
+from ..data.synth_config import SynthConfig
 from .calibrate import Pairs, data_pairs, load_labelled, pair_similarities, progress, reliability, synth_pairs
 
 GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
@@ -79,11 +80,13 @@ def read_pair_csv(path: Path) -> tuple[Pairs, int]:
     return Pairs(np.stack(xs), targets, np.array(genuine), kinds), bad
 
 
-def synth_labelled(per_char: int, seed: int, unknown_fraction: float = 0.1, show: bool = False) -> Labelled:
-    """``per_char`` synthesised samples of every HSK1 character plus about 10 % Unknown samples."""
+def synth_labelled(per_char: int, seed: int, unknown_fraction: float = 0.1, show: bool = False,
+                   config: SynthConfig | None = None) -> Labelled:
+    """``per_char`` synthesised samples of every HSK1 character plus about 10 % Unknown samples (``config``: the
+    synthesiser's settings, default its own)."""
     from ..data.synth import Synthesizer
 
-    synth = Synthesizer()
+    synth = Synthesizer(config=config)
     rng = np.random.default_rng(seed + 1)
     chars = list(hsk1_chars())
     n_unknown = max(1, round(unknown_fraction * per_char * len(chars)))
@@ -197,8 +200,11 @@ def classification_metrics(probs: np.ndarray, labels: list[str], rec, top_k: int
 
 def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.PathLike, synth_per_char: int = 0,
                      limit: int | None = None, seed: int = 0, progress: bool = False,
-                     diagnosis_per_char: int = 0) -> dict[str, Any]:
-    """Evaluate ``rec`` on the sources; writes report_dir/{metrics.json, report.md, *.png}; returns the metrics."""
+                     diagnosis_per_char: int = 0, synth_config: SynthConfig | None = None) -> dict[str, Any]:
+    """Evaluate ``rec`` on the sources; writes report_dir/{metrics.json, report.md, *.png}; returns the metrics.
+
+    ``synth_config`` changes how the ``synth_per_char`` samples and pairs are written (a stress test, e.g. more
+    slant); the stroke diagnosis keeps its own settings."""
     from .report import write_report
 
     labelled: list[Labelled] = []
@@ -221,9 +227,11 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
         pair_parts.append(data_pairs(x, labels, seed))
         sources.append({"source": str(path), "kind": "samples", "samples": len(labels), "unreadable": skipped})
     if synth_per_char:
-        labelled.append(synth_labelled(synth_per_char, seed, show=progress))
-        pair_parts.append(synth_pairs(synth_per_char, seed + 2, chars=rec.artifacts.chars, show=progress))
-        sources.append({"source": "synth", "kind": "synthesised", "samples": len(labelled[-1].labels)})
+        labelled.append(synth_labelled(synth_per_char, seed, show=progress, config=synth_config))
+        pair_parts.append(synth_pairs(synth_per_char, seed + 2, chars=rec.artifacts.chars, show=progress,
+                                      config=synth_config))
+        sources.append({"source": "synth", "kind": "synthesised", "samples": len(labelled[-1].labels),
+                        **({"synth_config": _changed(synth_config)} if synth_config else {})})
 
     metrics: dict[str, Any] = {"model": str(rec.artifacts.path), "sources": sources,
                                "calibrated": rec.artifacts.thresholds is not None}
@@ -252,6 +260,12 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
     write_report(metrics, Path(report_dir))
     metrics.pop("_sims", None)
     return metrics
+
+
+def _changed(config: SynthConfig) -> dict[str, Any]:
+    """The settings that differ from the synthesiser's defaults."""
+    default = SynthConfig()
+    return {f.name: getattr(config, f.name) for f in fields(config) if getattr(config, f.name) != getattr(default, f.name)}
 
 
 def summary(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -71,6 +71,7 @@ class TrainConfig:
             raise ValueError("epochs, steps_per_epoch must be ≥ 1 and batch_size ≥ 2")
         if not 0 <= self.unknown_fraction < 1 or not 0 <= self.file_fraction <= 1:
             raise ValueError("unknown_fraction must be in [0, 1) and file_fraction in [0, 1]")
+        _synth_config(self.synth)  # a misspelt synthesiser knob fails here, not an hour into the run
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
@@ -86,9 +87,9 @@ class TrainConfig:
 
 
 def _synth_config(overrides: dict):
-    from ..data.synth import SynthConfig
+    from ..data.synth_config import SynthConfig
 
-    return SynthConfig(**overrides) if overrides else None
+    return SynthConfig.from_overrides(overrides) if overrides else None
 
 
 def _class_pool(chars: str) -> np.ndarray | None:
