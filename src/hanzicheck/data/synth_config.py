@@ -11,6 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 
+def check_fields(cls: type, data: dict, what: str) -> None:
+    """ValueError naming the keys of ``data`` that are no field of the dataclass ``cls``, each with the closest
+    field name as a hint (shared by SynthConfig and TrainConfig, whose values come from JSON files)."""
+    known = {f.name for f in fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        import difflib
+
+        hints = {k: difflib.get_close_matches(k, known, n=1) for k in sorted(unknown)}
+        raise ValueError(f"unknown {what} {sorted(unknown)}; did you mean {hints}?")
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     # pen
@@ -93,13 +105,7 @@ class SynthConfig:
         """The defaults with ``overrides`` (e.g. a JSON object) applied; ValueError naming any unknown knob."""
         if not isinstance(overrides, dict):
             raise ValueError(f"synthesiser overrides must be an object of SynthConfig fields, got {overrides!r}")
-        known = {f.name for f in fields(cls)}
-        unknown = set(overrides) - known
-        if unknown:
-            import difflib
-
-            hints = {k: difflib.get_close_matches(k, known, n=1) for k in sorted(unknown)}
-            raise ValueError(f"unknown synthesiser settings {sorted(unknown)}; did you mean {hints}?")
+        check_fields(cls, overrides, "synthesiser settings")
         return cls(**overrides)
 
     def __post_init__(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from ..data.dataset import (
     synth_arrays,
     writer_split,
 )
+from ..data.synth_config import SynthConfig, check_fields
 from .callbacks import (
     BatchNormRecalibration,
     DevEval,
@@ -75,20 +76,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            import difflib
-
-            hints = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
-            raise ValueError(f"unknown config keys {sorted(unknown)}; did you mean {hints}?")
+        check_fields(cls, data, "config keys")
         data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**data)
 
 
 def _synth_config(overrides: dict):
-    from ..data.synth_config import SynthConfig
-
     return SynthConfig.from_overrides(overrides) if overrides else None
 
 
