@@ -64,6 +64,22 @@ def diagnosis_rows(metrics: dict) -> list[str]:
             f"({d['ms_per_diagnosis']:.0f} ms each).", ""]
 
 
+DEV_NAMES = {  # dev files → how the card names them
+    "chinese_mnist_dev": "Chinese MNIST writers 1–50",
+    "calib_writers01-25": "Chinese MNIST writers 1–25",
+    "unipen_latin_dev": "UNIPEN Latin letters and digits",
+}
+
+
+def dev_text(config: dict) -> str:
+    names = [DEV_NAMES.get(Path(p).stem, f"`{Path(p).name}`") for p in config.get("dev", [])]
+    return " and ".join(names) or "none"
+
+
+def selected_on_all_writers(config: dict) -> bool:
+    return any(Path(p).stem == "chinese_mnist_dev" for p in config.get("dev", []))
+
+
 def main(run: Path, report: Path) -> None:
     meta = json.loads((run / "metadata.json").read_text())
     train_metrics = meta.get("metrics", {})
@@ -106,8 +122,8 @@ def main(run: Path, report: Path) -> None:
         f"{config.get('label_smoothing')}.",
         f"- Brightness ratio Chinese/Unknown on the synthetic validation set: {train_metrics.get('brightness_ratio')}× "
         "(the spec requires < 1.2×).",
-        f"- Checkpoint chosen by `{train_metrics.get('monitor')}` on real dev handwriting (Chinese MNIST writers 1–50 "
-        f"and UNIPEN Latin letters, evaluated each epoch, never trained on): epoch {int(float(best.get('epoch', -1))) + 1}.",
+        f"- Checkpoint chosen by `{train_metrics.get('monitor')}` on real dev handwriting ({dev_text(config)}, "
+        f"evaluated each epoch, never trained on): epoch {int(float(best.get('epoch', -1))) + 1}.",
         "",
         "## Calibration",
         "",
@@ -138,8 +154,10 @@ def main(run: Path, report: Path) -> None:
         "",
         "`hanzicheck evaluate` on Chinese MNIST writers 26–50 (11 HSK1 characters 零一二三四五六七八九十, and 百千万亿 "
         "which must be Unknown), the UNIPEN Latin letters and digits (must be Unknown) and synthesised samples of "
-        "all 178 characters with negatives. The checkpoint was selected on all 50 dev writers, so these writers "
-        "are not a fully independent test; a held-out set of other writers and all 178 characters judges the model.",
+        "all 178 characters with negatives. "
+        + ("The checkpoint was selected on all 50 dev writers, so these writers are not a fully independent test; "
+           if selected_on_all_writers(config) else "Neither training nor checkpoint selection saw these writers; ")
+        + "a held-out set of other writers and all 178 characters judges the model.",
         "",
         *classification_rows(evaluation),
         "",
