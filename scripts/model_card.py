@@ -72,8 +72,7 @@ DEV_NAMES = {  # dev files → how the card names them
 
 
 def dev_text(config: dict) -> str:
-    names = [DEV_NAMES.get(Path(p).stem, f"`{Path(p).name}`") for p in config.get("dev", [])]
-    return " and ".join(names) or "none"
+    return " and ".join(DEV_NAMES.get(Path(p).stem, f"`{Path(p).name}`") for p in config.get("dev", []))
 
 
 def selected_on_all_writers(config: dict) -> bool:
@@ -122,8 +121,10 @@ def main(run: Path, report: Path) -> None:
         f"{config.get('label_smoothing')}.",
         f"- Brightness ratio Chinese/Unknown on the synthetic validation set: {train_metrics.get('brightness_ratio')}× "
         "(the spec requires < 1.2×).",
-        f"- Checkpoint chosen by `{train_metrics.get('monitor')}` on real dev handwriting ({dev_text(config)}, "
-        f"evaluated each epoch, never trained on): epoch {int(float(best.get('epoch', -1))) + 1}.",
+        f"- Checkpoint chosen by `{train_metrics.get('monitor')}` on "
+        + (f"real dev handwriting ({dev_text(config)}, evaluated each epoch, never trained on)" if config.get("dev")
+           else "synthetic validation (no real dev data was given)")
+        + f": epoch {int(float(best.get('epoch', -1))) + 1}.",
         "",
         "## Calibration",
         "",

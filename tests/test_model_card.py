@@ -1,0 +1,58 @@
+"""scripts/model_card.py: the bundled model's card is written from a run and its evaluation report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def report(tiny_run, tmp_path_factory) -> Path:
+    """`hanzicheck evaluate` on synthesised samples of the tiny run (a real report folder)."""
+    from typer.testing import CliRunner
+
+    from hanzicheck.cli import build_app
+
+    out = tmp_path_factory.mktemp("report") / "rep"
+    result = CliRunner().invoke(build_app(), ["evaluate", "--model", str(tiny_run), "--synth", "1", "--seed", "2",
+                                              "--report", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def card(run: Path, report: Path, dev: list[str] | None, tmp_path: Path) -> str:
+    """The card for a copy of ``run`` whose recorded training config has ``dev`` as its dev data."""
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    meta = json.loads((copy / "metadata.json").read_text())
+    meta["training"]["config"]["dev"] = dev or []
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "model_card.py"), str(copy), str(report)],
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_card_names_the_dev_writers_the_checkpoint_was_selected_on(tiny_run, report, tmp_path):
+    text = card(tiny_run, report, ["runs/x/dev_split/calib_writers01-25.npz", "../real/unipen_latin_dev.npz"],
+                tmp_path)
+    assert "(Chinese MNIST writers 1–25 and UNIPEN Latin letters and digits, evaluated each epoch" in text
+    assert "Neither training nor checkpoint selection saw these writers" in text
+
+
+def test_card_says_when_the_evaluated_writers_took_part_in_selection(tiny_run, report, tmp_path):
+    text = card(tiny_run, report, ["../real/chinese_mnist_dev.npz"], tmp_path)
+    assert "(Chinese MNIST writers 1–50, evaluated each epoch" in text
+    assert "not a fully independent test" in text
+
+
+def test_card_without_dev_data_names_synthetic_validation(tiny_run, report, tmp_path):
+    text = card(tiny_run, report, None, tmp_path)
+    assert "on synthetic validation (no real dev data was given)" in text
+    assert "## Measured on real handwriting" in text and "| source | samples |" in text
