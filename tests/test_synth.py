@@ -116,6 +116,34 @@ def test_scribbles_never_pass_for_an_hsk1_character(synth):
     assert not any(synth._hsk1_like(synth.scribble_lines(rng)) for _ in range(300))
 
 
+def test_scribbles_are_never_one_or_two_plain_strokes(synth):
+    """Two short lines are how people write 八, a slanted 'L' is 七: scribbles are loops, zigzags, spirals,
+    wandering lines or hatching of three lines or more."""
+    from hanzicheck.data.synth_latin import scribble
+
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        lines = scribble(rng)
+        if len(lines) == 1:
+            (line,) = lines
+            path = np.linalg.norm(np.diff(line, axis=0), axis=1).sum()
+            assert path > 1.05 * np.linalg.norm(line[-1] - line[0])  # never a straight stroke
+        else:
+            assert len(lines) >= 3
+
+
+def test_fragments_keep_at_least_three_strokes(synth, monkeypatch):
+    """Two-stroke fragments (the 八 of 六, the 十 of 古) are simple HSK1 characters as people write them."""
+    from hanzicheck.data.synth import FRAGMENT_MIN_STROKES
+
+    kept = []
+    monkeypatch.setattr(synth, "_write", lambda lines, comps, rng: kept.append(len(lines)))
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        synth._fragment(rng)
+    assert kept and min(kept) >= FRAGMENT_MIN_STROKES == 3
+
+
 def test_synth_batch_is_model_ready_and_deterministic():
     ids = np.array([0, 5, 177, UNKNOWN_INDEX, UNKNOWN_INDEX])
     try:

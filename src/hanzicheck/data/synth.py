@@ -28,6 +28,9 @@ __all__ = ["NEGATIVE_KINDS", "SynthConfig", "Synthesizer", "synth_batch"]
 NEGATIVE_KINDS = ("missing_stroke", "extra_stroke", "wrong_char", "lookalike")
 _MATCHER_VERSION = 1
 _UNKNOWN_MARGIN = 0.2  # stroke-set distance under which an Unknown sample could pass for an HSK1 character
+# Fragments of two strokes (the 八 of 六, the 十 of 古) pass for simple HSK1 characters as real people write them,
+# even where the reference strokes differ by more than the margin.
+FRAGMENT_MIN_STROKES = 3
 
 
 class Synthesizer:
@@ -175,15 +178,15 @@ class Synthesizer:
         pool = self._hsk1 if rng.random() < 0.5 else self._other_chars()[0]
         prep = self.prepared(pool[int(rng.integers(len(pool)))])
         n = len(prep.lines)
-        if n < 3:
+        if n < FRAGMENT_MIN_STROKES + 1:
             return None
         if rng.random() < 0.5 and len(prep.components) > 1:
             keep = sorted(prep.components[int(rng.integers(len(prep.components)))])
         else:
-            k = int(rng.integers(2, n))
+            k = int(rng.integers(FRAGMENT_MIN_STROKES, n))
             start = int(rng.integers(0, n - k + 1))
             keep = list(range(start, start + k))
-        if len(keep) >= n or self._hsk1_like([prep.lines[i] for i in keep]):
+        if not FRAGMENT_MIN_STROKES <= len(keep) < n or self._hsk1_like([prep.lines[i] for i in keep]):
             return None
         return self._write([prep.lines[i] for i in keep], _remap(prep.components, keep), rng)
 
