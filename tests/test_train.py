@@ -189,3 +189,43 @@ def test_brightness_check_sees_enough_unknown_samples():
     x, y = _brightness_probe(val, TrainConfig(), None)
     assert (y == UNKNOWN_INDEX).sum() == BRIGHTNESS_UNKNOWN and len(x) == len(y) == BRIGHTNESS_UNKNOWN
     assert np.array_equal(x[:20], val.x)
+
+
+def test_fine_tune_starts_from_a_bundle_with_its_temperature_taken_out(tiny_run, tmp_path):
+    """`init` loads a bundle (classifier divided by a folded temperature) and trains the network's own weights:
+    at a negligible learning rate the fine-tuned model keeps the source run's kernels, classifier included."""
+    import shutil
+
+    import keras
+
+    from hanzicheck.engine.export import export_bundle
+    from hanzicheck.engine.train import TrainConfig, train
+
+    run = tmp_path / "calibrated"
+    shutil.copytree(tiny_run, run)
+    meta = json.loads((run / "metadata.json").read_text())
+    (run / "metadata.json").write_text(json.dumps({**meta, "temperature": 0.5}))
+    export_bundle(run, tmp_path / "bundle")
+    config = TrainConfig(init=str(tmp_path / "bundle"), epochs=1, steps_per_epoch=2, batch_size=16,
+                         learning_rate=1e-12, weight_decay=0.0, chars="一二三", val_per_class=1,
+                         template_per_class=1, bn_recalibration=2, workers=0)
+    train(config, tmp_path / "tuned", progress=False)
+
+    def kernels(path):
+        model = keras.models.load_model(path, compile=False)
+        return [w for layer in model.layers if hasattr(layer, "kernel") for w in [layer.kernel.numpy()]]
+
+    source, tuned = kernels(tiny_run / "model.keras"), kernels(tmp_path / "tuned" / "model.keras")
+    assert len(source) == len(tuned)
+    for a, b in zip(source, tuned, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_cli_train_init_must_exist(tmp_path):
+    from typer.testing import CliRunner
+
+    from hanzicheck.cli import build_app
+
+    result = CliRunner().invoke(build_app(), ["train", "--out", str(tmp_path / "run"), "--init",
+                                              str(tmp_path / "nothing")])
+    assert result.exit_code == 2 and "does not exist" in result.stderr, result.output

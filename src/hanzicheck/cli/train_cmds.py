@@ -35,6 +35,8 @@ def train(
     workers: Annotated[int, typer.Option(help="Processes rendering training batches.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.keras.")] = False,
+    init: Annotated[Path | None, typer.Option(help="Fine-tune: start from this model (run or bundle folder, or "
+                                              ".keras file) instead of from scratch.")] = None,
     config: Annotated[Path | None, typer.Option(help="JSON file of TrainConfig fields (flags override).")] = None,
 ) -> None:
     """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png."""
@@ -48,7 +50,7 @@ def train(
         _fail(str(e))
     if not isinstance(base, dict):
         _fail(f"{config}: must be a JSON object of TrainConfig fields")
-    for path in [*gnt, *pot, *emnist, *data, *dev]:
+    for path in [*gnt, *pot, *emnist, *data, *dev, *([init] if init else [])]:
         if not path.exists():
             _fail(f"{path} does not exist")
     flags = {
@@ -57,6 +59,8 @@ def train(
         "file_fraction": file_fraction, "dev": tuple(str(p) for p in dev), "chars": chars,
         "max_minutes": max_minutes, "patience": patience, "workers": workers, "seed": seed,
     }
+    if init:
+        flags["init"] = str(init)
     if fonts:
         flags["synth"] = {**base.get("synth", {}), "fonts": True}
     try:

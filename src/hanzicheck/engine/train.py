@@ -66,6 +66,7 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop after this long, decaying the learning rate by the clock (0 = by steps)
     workers: int = 1
     seed: int = 0
+    init: str = ""  # fine-tune: start from this model (a run or bundle folder, or a .keras file); "" = from scratch
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.steps_per_epoch < 1 or self.batch_size < 2:
@@ -83,6 +84,26 @@ class TrainConfig:
 
 def _synth_config(overrides: dict):
     return SynthConfig.from_overrides(overrides) if overrides else None
+
+
+def _init_model(path: str):
+    """The model a fine-tune starts from: a .keras file, or the model.keras of a run or bundle folder. A softmax
+    temperature that ``hanzicheck export`` folded into the classifier is taken out again: training needs the
+    network's own logits."""
+    import keras
+
+    from .export import fold_temperature
+
+    where = Path(path)
+    file = where / "model.keras" if where.is_dir() else where
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no model to start from")
+    model = keras.models.load_model(file, compile=False)
+    meta = file.with_name("metadata.json")
+    folded = float(json.loads(meta.read_text()).get("temperature_folded") or 1.0) if meta.is_file() else 1.0
+    if folded != 1.0:
+        fold_temperature(model, 1.0 / folded)
+    return model
 
 
 def _class_pool(chars: str) -> np.ndarray | None:
@@ -219,6 +240,9 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     if resume and last.is_file() and state_path.is_file():
         model = keras.models.load_model(last)
         initial_epoch = json.loads(state_path.read_text())["epoch"]
+    elif config.init:
+        model = _init_model(config.init)
+        _compile(model, config, config.epochs * config.steps_per_epoch)
     else:
         overrides = dict(config.model_overrides)
         for key in ("widths", "depths"):
