@@ -27,12 +27,12 @@ def report(tiny_run, tmp_path_factory) -> Path:
     return out
 
 
-def card(run: Path, report: Path, dev: list[str] | None, tmp_path: Path) -> str:
-    """The card for a copy of ``run`` whose recorded training config has ``dev`` as its dev data."""
+def card(run: Path, report: Path, dev: list[str] | None, tmp_path: Path, **config) -> str:
+    """The card for a copy of ``run`` whose recorded training config has ``dev`` as its dev data (and ``config``)."""
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
     meta = json.loads((copy / "metadata.json").read_text())
-    meta["training"]["config"]["dev"] = dev or []
+    meta["training"]["config"].update(dev=dev or [], **config)
     (copy / "metadata.json").write_text(json.dumps(meta))
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "model_card.py"), str(copy), str(report)],
                           capture_output=True, text=True, check=True)
@@ -56,3 +56,9 @@ def test_card_without_dev_data_names_synthetic_validation(tiny_run, report, tmp_
     text = card(tiny_run, report, None, tmp_path)
     assert "on synthetic validation (no real dev data was given)" in text
     assert "## Measured on real handwriting" in text and "| source | samples |" in text
+
+
+def test_card_says_a_fine_tune_started_from_another_model(tiny_run, report, tmp_path):
+    assert "Started from the weights of" not in card(tiny_run, report, None, tmp_path / "a")
+    text = card(tiny_run, report, None, tmp_path / "b", init="runs/scratch")
+    assert "Started from the weights of `runs/scratch` (a fine-tune" in text
