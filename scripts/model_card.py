@@ -114,8 +114,9 @@ def main(run: Path, report: Path) -> None:
         "CC BY-SA 3.0).",
         *([f"- Synthesiser settings beside the defaults (the run's last or only phase): "
            f"{', '.join(f'`{k}={v}`' for k, v in config['synth'].items())}."] if config.get("synth") else []),
-        *([f"- Started from the weights of `{config['init']}` (a fine-tune: the figures below are this phase's; "
-           "`scripts/train_bundled.sh` has every phase)."] if config.get("init") else []),
+        *([f"- Started from the weights of `{config['init']}` as it stood before this run (a fine-tune: the "
+           "figures below are this phase's; `scripts/train_bundled.sh` has every phase)."]
+          if config.get("init") else []),
         f"- {train_metrics.get('samples_seen', 0):,} samples in {train_metrics.get('epochs_run', 0)} epochs, "
         f"on a 2-core CPU (the command is in `scripts/train_bundled.sh`; its last or only phase ran "
         f"{train_metrics.get('train_seconds', 0) / 60:.0f} minutes); model preset "

@@ -61,4 +61,4 @@ def test_card_without_dev_data_names_synthetic_validation(tiny_run, report, tmp_
 def test_card_says_a_fine_tune_started_from_another_model(tiny_run, report, tmp_path):
     assert "Started from the weights of" not in card(tiny_run, report, None, tmp_path / "a")
     text = card(tiny_run, report, None, tmp_path / "b", init="runs/scratch")
-    assert "Started from the weights of `runs/scratch` (a fine-tune" in text
+    assert "Started from the weights of `runs/scratch` as it stood before this run (a fine-tune" in text
