@@ -44,6 +44,21 @@ def test_swapped_codes_that_also_decode_are_told_apart():
     assert detect_tag_order(tags, "x.gnt", prefer="gb2312") == "reversed"
 
 
+def test_short_ambiguous_file_follows_the_order_of_the_files_before_it(tmp_path):
+    # one record of 我 low byte first reads as 椅 high byte first: alone it is a tie, in a folder it is not
+    write_gnt(tmp_path / "001-c.gnt", _samples(), tag_order="reversed")
+    write_gnt(tmp_path / "002-c.gnt", _samples("我"), tag_order="reversed")
+    assert [s.label for s in read_gnt(tmp_path / "002-c.gnt")] == ["椅"]
+    assert [s.label for s in read_gnt(tmp_path)][-1] == "我"
+
+
+def test_tag_order_can_be_fixed_by_the_caller(tmp_path):
+    write_gnt(tmp_path / "a.gnt", _samples("我"), tag_order="reversed")
+    assert [s.label for s in read_gnt(tmp_path / "a.gnt", tag_order="reversed")] == ["我"]
+    with pytest.raises(ValueError, match="tag order 'swapped'"):
+        list(read_gnt(tmp_path / "a.gnt", tag_order="swapped"))
+
+
 def test_ascii_tags_are_read_as_their_character(tmp_path):
     write_gnt(tmp_path / "a.gnt", _samples("中国A7", 3))
     assert [s.label for s in read_gnt(tmp_path / "a.gnt")] == ["中", "国", "A", "7"]

@@ -109,3 +109,10 @@ def test_folder_and_zip(tmp_path):
     with zipfile.ZipFile(tmp_path / "OLHWDB1.1tst_pot.zip", "w") as z:
         z.write(tmp_path / "pot" / "002.pot", "tst/002.pot")
     assert "".join(s.label for s in read_pot(tmp_path / "OLHWDB1.1tst_pot.zip")) == CHARS
+
+
+def test_tag_order_can_be_fixed_by_the_caller(tmp_path):
+    # one record of 我 high byte first reads as 椅 in the verified low-byte-first order unless the caller says
+    write_pot(tmp_path / "001.pot", _samples("我"), tag_order="gb2312")
+    assert [s.label for s in read_pot(tmp_path / "001.pot")] == ["椅"]
+    assert [s.label for s in read_pot(tmp_path / "001.pot", tag_order="gb2312")] == ["我"]

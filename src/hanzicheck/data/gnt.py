@@ -5,7 +5,9 @@ width×height uint8 pixels (row-major, background 255); ``size == 10 + w*h``. Fi
 (``1001-c.gnt``).
 
 Published descriptions disagree about the tag's byte order, so each file's order is detected from its first
-records: the order in which the tags decode to GB2312 characters, common (level-1) hanzi weighing most. The tag helpers here are
+records: the order in which the tags decode to GB2312 characters, common (level-1) hanzi weighing most. A short
+file whose tags fit both orders equally well follows the files of the same folder or archive read before it (all
+files of one dataset share an order); ``tag_order=`` fixes the order and skips detection. The tag helpers here are
 shared with the ``.pot`` reader. A few HWDB records carry non-GB2312 tags (0xFFFF, or an ASCII character in one
 byte with 0 in the other): the ASCII ones become their character, undecodable ones are skipped with a warning.
 """
@@ -73,12 +75,17 @@ def _score(tag: bytes, order: str) -> int:
     return 3 if 0xB0 <= lead <= 0xD7 else 1
 
 
+def tag_order_scores(tags: list[tuple[int, bytes]]) -> dict[str, int]:
+    """How well the tags ``(offset, tag)`` of a file's first records read in each byte order (see ``_score``)."""
+    return {order: sum(_score(tag, order) for _, tag in tags) for order in TAG_ORDERS}
+
+
 def detect_tag_order(tags: list[tuple[int, bytes]], name: str, prefer: str) -> str:
     """The byte order in which the tags ``(offset, tag)`` of a file's first records read as GB2312.
 
     ``prefer`` breaks ties (e.g. a probe of only ASCII tags). DataFormatError naming the file and the first
     offending offset when the tags read as GB2312 in neither order."""
-    scores = {order: sum(_score(tag, order) for _, tag in tags) for order in TAG_ORDERS}
+    scores = tag_order_scores(tags)
     if max(scores.values()) == 0:
         bad = [(off, tag) for off, tag in tags if decode_tag(tag, "gb2312") is None and tag != b"\xff\xff"]
         if bad:
@@ -89,6 +96,42 @@ def detect_tag_order(tags: list[tuple[int, bytes]], name: str, prefer: str) -> s
         return prefer
     best = max(TAG_ORDERS, key=lambda o: scores[o])
     return prefer if scores[best] == scores[prefer] else best
+
+
+class TagOrder:
+    """The tag byte order of one source (a file, folder or archive), decided file by file.
+
+    Each file's first records decide its order; a file whose tags fit both orders equally (a one- or two-record
+    file of codes that also decode swapped) takes the order of the last file that was decisive, else ``prefer``.
+    ``fixed`` (one of TAG_ORDERS) skips detection altogether."""
+
+    def __init__(self, prefer: str = "gb2312", fixed: str | None = None) -> None:
+        for order in (prefer, fixed):
+            if order is not None and order not in TAG_ORDERS:
+                raise ValueError(f"tag order {order!r}: choose one of {', '.join(TAG_ORDERS)}")
+        self.prefer = prefer
+        self.fixed = fixed
+
+    def labelled(self, records: Iterator, name: str) -> Iterator[tuple[str, tuple]]:
+        """(label, record) of one file's records; undecodable tags skipped with one warning for the file."""
+        probe = list(islice(records, PROBE_RECORDS))
+        order = self.fixed
+        if order is None:
+            tags = [(r[0], r[1]) for r in probe]
+            order = detect_tag_order(tags, name, self.prefer)
+            scores = tag_order_scores(tags)
+            if len(set(scores.values())) > 1:  # decisive: later ambiguous files of this source follow it
+                self.prefer = order
+        skipped: list[int] = []
+        for record in chain(probe, records):
+            label = decode_tag(record[1], order)
+            if label is None:
+                skipped.append(record[0])
+                continue
+            yield label, record
+        if skipped:
+            warnings.warn(f"{name}: skipped {len(skipped)} records with non-GB2312 tags (first at offset {skipped[0]})",
+                          stacklevel=2)
 
 
 def _records(stream: BinaryIO, name: str) -> Iterator[tuple[int, bytes, int, int, bytes]]:
@@ -112,28 +155,15 @@ def _records(stream: BinaryIO, name: str) -> Iterator[tuple[int, bytes, int, int
         offset += size
 
 
-def labelled_records(records: Iterator, name: str, prefer: str = "gb2312") -> Iterator[tuple[str, tuple]]:
-    """(label, record) with the file's tag order detected from its first records; undecodable tags skipped."""
-    probe = list(islice(records, PROBE_RECORDS))
-    order = detect_tag_order([(r[0], r[1]) for r in probe], name, prefer)
-    skipped: list[int] = []
-    for record in chain(probe, records):
-        label = decode_tag(record[1], order)
-        if label is None:
-            skipped.append(record[0])
-            continue
-        yield label, record
-    if skipped:
-        warnings.warn(f"{name}: skipped {len(skipped)} records with non-GB2312 tags (first at offset {skipped[0]})",
-                      stacklevel=2)
+def read_gnt(path: str | os.PathLike, limit: int | None = None, tag_order: str | None = None) -> Iterator[Sample]:
+    """Stream the samples of a ``.gnt`` file, a folder of them or a ``.zip`` archive (members read in place).
 
-
-def read_gnt(path: str | os.PathLike, limit: int | None = None) -> Iterator[Sample]:
-    """Stream the samples of a ``.gnt`` file, a folder of them or a ``.zip`` archive (members read in place)."""
+    ``tag_order`` ("gb2312" or "reversed") fixes the tags' byte order; by default it is detected."""
     n = 0
+    orders = TagOrder(fixed=tag_order)
     for name, stream in iter_members(path, ".gnt"):
         writer = writer_from_name(name.rsplit(":", 1)[-1])
-        for label, (_, _, width, height, pixels) in labelled_records(_records(stream, name), name):
+        for label, (_, _, width, height, pixels) in orders.labelled(_records(stream, name), name):
             image = np.frombuffer(pixels, dtype=np.uint8).reshape(height, width)
             yield Sample(image, label, writer)
             n += 1
@@ -141,11 +171,12 @@ def read_gnt(path: str | os.PathLike, limit: int | None = None) -> Iterator[Samp
                 return
 
 
-def iter_labels(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
+def iter_labels(path: str | os.PathLike, tag_order: str | None = None) -> Iterator[tuple[str, str]]:
     """(label, writer) of every sample, images left undecoded."""
+    orders = TagOrder(fixed=tag_order)
     for name, stream in iter_members(path, ".gnt"):
         writer = writer_from_name(name.rsplit(":", 1)[-1])
-        for label, _ in labelled_records(_records(stream, name), name):
+        for label, _ in orders.labelled(_records(stream, name), name):
             yield label, writer
 
 

@@ -3,7 +3,8 @@
 Layout verified on real OLHWDB1.1 files, per sample: uint16 LE record size (the whole record), a 4-byte tag
 whose first two bytes are the GB2312 code *low byte first* (the other two are 0), uint16 LE stroke count, then
 int16 LE (x, y) points with y growing downward; (-1, 0) ends a stroke and (-1, -1) ends the sample. As for
-``.gnt``, the tag byte order is detected per file (other descriptions disagree), preferring the verified one.
+``.gnt``, the tag byte order is detected per file (other descriptions disagree), preferring the verified one;
+``tag_order=`` fixes it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .gnt import encode_tag, labelled_records
+from .gnt import TagOrder, encode_tag
 from .render import render_strokes
 from .sample import Sample
 from .sources import DataFormatError, iter_members, writer_from_name
@@ -62,12 +63,14 @@ def _split_strokes(points: np.ndarray, n_strokes: int, name: str, offset: int) -
     return [points[s:e].astype(np.float32) for s, e in zip(starts, pen_ups, strict=True)]
 
 
-def read_pot(path: str | os.PathLike, limit: int | None = None, size: int = 64) -> Iterator[Sample]:
+def read_pot(path: str | os.PathLike, limit: int | None = None, size: int = 64,
+             tag_order: str | None = None) -> Iterator[Sample]:
     """Stream the samples of a ``.pot`` file, folder or ``.zip``: strokes kept, rendered to ``size``² images."""
     n = 0
+    orders = TagOrder(prefer=REAL_TAG_ORDER, fixed=tag_order)
     for name, stream in iter_members(path, ".pot"):
         writer = writer_from_name(name.rsplit(":", 1)[-1])
-        for label, (offset, _, strokes) in labelled_records(_records(stream, name), name, prefer=REAL_TAG_ORDER):
+        for label, (offset, _, strokes) in orders.labelled(_records(stream, name), name):
             drawn = [s for s in strokes if len(s)]
             if not drawn:
                 raise DataFormatError(f"{name}: offset {offset}: sample {label!r} has no points")
@@ -77,11 +80,12 @@ def read_pot(path: str | os.PathLike, limit: int | None = None, size: int = 64) 
                 return
 
 
-def iter_labels(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
+def iter_labels(path: str | os.PathLike, tag_order: str | None = None) -> Iterator[tuple[str, str]]:
     """(label, writer) of every sample, nothing rendered."""
+    orders = TagOrder(prefer=REAL_TAG_ORDER, fixed=tag_order)
     for name, stream in iter_members(path, ".pot"):
         writer = writer_from_name(name.rsplit(":", 1)[-1])
-        for label, _ in labelled_records(_records(stream, name), name, prefer=REAL_TAG_ORDER):
+        for label, _ in orders.labelled(_records(stream, name), name):
             yield label, writer
 
 
