@@ -139,6 +139,18 @@ def _print_data_report(files: LabeledArrays | None, val: LabeledArrays, dev: Lab
         console.print(f"real dev data: {len(dev):,} samples, checked after every epoch")
 
 
+def _new_model(config: TrainConfig):
+    """The configured architecture with fresh weights: a preset by name, then the config's overrides."""
+    from ..models import PRESETS, ModelConfig, create_model
+
+    overrides = dict(config.model_overrides)
+    for key in ("widths", "depths"):
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])
+    base = PRESETS[config.model] if config.model in PRESETS else ModelConfig()
+    return create_model(base, **overrides)
+
+
 def _compile(model, config: TrainConfig, total_steps: int) -> None:
     import keras
 
@@ -205,7 +217,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     """Train a model, write the run folder and its artifacts; returns the metrics dict."""
     import keras
 
-    from ..models import ModelConfig, count_flops, create_model, embedding_model
+    from ..models import count_flops, embedding_model
     from .export import compute_templates, write_artifacts
 
     run = Path(run_dir)
@@ -240,18 +252,8 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     if resume and last.is_file() and state_path.is_file():
         model = keras.models.load_model(last)
         initial_epoch = json.loads(state_path.read_text())["epoch"]
-    elif config.init:
-        model = _init_model(config.init)
-        _compile(model, config, config.epochs * config.steps_per_epoch)
-    else:
-        overrides = dict(config.model_overrides)
-        for key in ("widths", "depths"):
-            if key in overrides:
-                overrides[key] = tuple(overrides[key])
-        from ..models import PRESETS
-
-        base = PRESETS[config.model] if config.model in PRESETS else ModelConfig()
-        model = create_model(base, **overrides)
+    else:  # a fresh optimiser either way; resumed runs keep theirs
+        model = _init_model(config.init) if config.init else _new_model(config)
         _compile(model, config, config.epochs * config.steps_per_epoch)
 
     stream = BatchStream(config.batch_size, config.seed, config.unknown_fraction, synth_config, files,
