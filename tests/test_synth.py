@@ -236,3 +236,19 @@ def test_bounding_box_aspect_follows_real_handwriting(synth):
             ratios.append((cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1))
     p10, p50, p90 = np.percentile(ratios, [10, 50, 90])
     assert 0.45 <= p10 <= 0.72 and 0.75 <= p50 <= 1.0 and 1.15 <= p90 <= 1.5
+
+
+def test_stroke_stretch_changes_a_strokes_width_and_height_apart():
+    from hanzicheck.data.synth_render import deform
+
+    line = np.stack([np.linspace(0.2, 0.8, 40), np.full(40, 0.5)], axis=1)  # one horizontal stroke
+    cfg = SynthConfig.plain(stroke_stretch=0.5)
+    lengths = []
+    for seed in range(20):
+        (out,) = deform([line], [], np.random.default_rng(seed), cfg)
+        assert np.ptp(out[:, 1]) < 1e-9  # still a horizontal line: no height to stretch
+        assert np.allclose(out.mean(axis=0), line.mean(axis=0))  # about its own centre
+        lengths.append(np.ptp(out[:, 0]))
+    assert min(lengths) < 0.5 < 0.7 < max(lengths)  # drawn from 0.6 × e^N(0, 0.5): shorter and longer
+    (same,) = deform([line], [], np.random.default_rng(0), SynthConfig.plain())
+    assert np.allclose(same, line)

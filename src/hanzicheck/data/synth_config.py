@@ -61,6 +61,7 @@ class SynthConfig:
     stroke_shift: float = 0.018
     stroke_rotation_deg: float = 5.0
     stroke_scale: float = 0.08
+    stroke_stretch: float = 0.0  # log-normal spread of each stroke's own width and height, drawn apart
     trim: float = 0.12  # up to this fraction of a stroke left out at either end
     extend: float = 0.06  # up to this much added along the end tangent
     wobble: float = 0.007  # amplitude of the smooth wobble along strokes

@@ -74,6 +74,9 @@ def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng
     pts = (pts - ccen[cid]) * cscale[cid, None] + ccen[cid] + cshift[cid]
     # every stroke: a small shift, rotation and scale about its centre
     scen = _means(pts, sid, n)
+    if cfg.stroke_stretch > 0:  # ... and its own width and height (七's cross short and its foot long)
+        stretch = np.exp(rng.normal(0, cfg.stroke_stretch * mess, (n, 2)))
+        pts = scen[sid] + (pts - scen[sid]) * stretch[sid]
     ang = np.deg2rad(rng.normal(0, cfg.stroke_rotation_deg * mess, n))
     sscale = np.exp(rng.normal(0, cfg.stroke_scale * mess, n))
     c, s = np.cos(ang)[sid] * sscale[sid], np.sin(ang)[sid] * sscale[sid]
