@@ -125,3 +125,4 @@ def test_limit_stops_early(tmp_path):
 def test_writer_refuses_labels_without_gb2312_code(tmp_path):
     with pytest.raises(ValueError, match="GB2312"):
         write_gnt(tmp_path / "a.gnt", [Sample(np.zeros((2, 2), np.uint8), "😀")])
+

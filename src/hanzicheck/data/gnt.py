@@ -75,17 +75,17 @@ def _score(tag: bytes, order: str) -> int:
     return 3 if 0xB0 <= lead <= 0xD7 else 1
 
 
-def tag_order_scores(tags: list[tuple[int, bytes]]) -> dict[str, int]:
-    """How well the tags ``(offset, tag)`` of a file's first records read in each byte order (see ``_score``)."""
-    return {order: sum(_score(tag, order) for _, tag in tags) for order in TAG_ORDERS}
-
-
 def detect_tag_order(tags: list[tuple[int, bytes]], name: str, prefer: str) -> str:
     """The byte order in which the tags ``(offset, tag)`` of a file's first records read as GB2312.
 
     ``prefer`` breaks ties (e.g. a probe of only ASCII tags). DataFormatError naming the file and the first
     offending offset when the tags read as GB2312 in neither order."""
-    scores = tag_order_scores(tags)
+    return _detect(tags, name, prefer)[0]
+
+
+def _detect(tags: list[tuple[int, bytes]], name: str, prefer: str) -> tuple[str, bool]:
+    """(order, whether the tags decided it rather than ``prefer``): see ``detect_tag_order``."""
+    scores = {order: sum(_score(tag, order) for _, tag in tags) for order in TAG_ORDERS}
     if max(scores.values()) == 0:
         bad = [(off, tag) for off, tag in tags if decode_tag(tag, "gb2312") is None and tag != b"\xff\xff"]
         if bad:
@@ -93,9 +93,10 @@ def detect_tag_order(tags: list[tuple[int, bytes]], name: str, prefer: str) -> s
             raise DataFormatError(
                 f"{name}: offset {off}: tag 0x{tag.hex()} (and the other tags of the first {len(tags)} records) "
                 "decode as GB2312 in neither byte order; is this a CASIA file?")
-        return prefer
-    best = max(TAG_ORDERS, key=lambda o: scores[o])
-    return prefer if scores[best] == scores[prefer] else best
+        return prefer, False
+    if len(set(scores.values())) == 1:
+        return prefer, False
+    return max(TAG_ORDERS, key=lambda o: scores[o]), True
 
 
 class TagOrder:
@@ -117,10 +118,8 @@ class TagOrder:
         probe = list(islice(records, PROBE_RECORDS))
         order = self.fixed
         if order is None:
-            tags = [(r[0], r[1]) for r in probe]
-            order = detect_tag_order(tags, name, self.prefer)
-            scores = tag_order_scores(tags)
-            if len(set(scores.values())) > 1:  # decisive: later ambiguous files of this source follow it
+            order, decided = _detect([(r[0], r[1]) for r in probe], name, self.prefer)
+            if decided:  # later ambiguous files of this source follow it
                 self.prefer = order
         skipped: list[int] = []
         for record in chain(probe, records):
