@@ -22,14 +22,15 @@
 # another while the synthesiser changed under it. Three fine-tunes of it were dropped, none beat it on the dev
 # writers: 32 minutes at lr 2e-4; 77 minutes at lr 5e-4 with {"synth": {"stroke_scale": 0.14}}; 85 minutes at
 # lr 5e-4 with {"synth": {"stroke_rotation_deg": 11.0, "stroke_scale": 0.12}} (七 73.6 -> 79.5 %, 八 89.0 -> 80.3 %).
-# Two fine-tunes of the shipped phase 3 (--init on the bundle) were dropped on 2026-12-01: 31 epochs at lr 2e-4 with
+# Three fine-tunes of the shipped phase 3 (--init on the bundle) were dropped on 2026-12-01: 31 epochs at lr 2e-4 with
 # the phase-3 settings stayed flat on writers 1–25 (dev_score 0.931–0.945 per epoch against phase 3's 0.942); 50
 # minutes at lr 3e-4 with the phase-3 settings plus {"stroke_stretch": 0.22} (each stroke's width and height
 # scaled apart, for real 七's short cross and long foot) lifted writers 1–25 (dev_acc 0.950 -> 0.960) but not
 # writers 26–50: HSK1 top-1 96.7 % (96.8 %), 七 85 -> 89 %, 八 90 -> 86 %, Latin rejected 92.2 % (93.7 %; Latin
-# read as 七 281 -> 312, 't' the most of them in both). Averaging its weights with phase 3's (writers 26–50 top-1 the
-# same), or averaging phase 3's predictions over zoomed, rotated and thickened copies of the input (writers 1–25:
-# 96.3 % alone, at most 96.2 % averaged), did not help either.
+# read as 七 281 -> 312, 't' the most of them in both); 28 minutes at lr 2e-4 with {"stroke_stretch": 0.12} did
+# worse (writers 26–50 top-1 96.2 %, 八 81.5 %, 七 86.6 %, Latin 93.6 %). Averaging the 0.22 run's weights with
+# phase 3's (writers 26–50 top-1 the same), or averaging phase 3's predictions over zoomed, rotated and thickened
+# copies of the input (writers 1–25: 96.3 % alone, at most 96.2 % averaged), did not help either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=${REAL:-../shared/data/real}
