@@ -44,7 +44,7 @@ if [ ! -f "$SCRATCH/model.keras" ]; then
   .venv/bin/hanzicheck train --out "$SCRATCH" "${COMMON[@]}" --config scripts/bundled_config.json --seed 0 \
     --lr 3e-3 --max-minutes "${MINUTES1:-116}"
 fi
-.venv/bin/hanzicheck train --out "$PHASE2" --init "$SCRATCH" "${COMMON[@]}" --config scripts/bundled_config.json --seed 1 --lr 5e-4 \
-  --max-minutes "${MINUTES2:-92}"
+.venv/bin/hanzicheck train --out "$PHASE2" --init "$SCRATCH" "${COMMON[@]}" --config scripts/bundled_config.json \
+  --seed 1 --lr 5e-4 --max-minutes "${MINUTES2:-92}"
 .venv/bin/hanzicheck train --out "$RUN" --init "$PHASE2" "${COMMON[@]}" --config scripts/bundled_config_phase3.json \
   --seed 2 --lr 3e-4 --max-minutes "${MINUTES3:-30}"

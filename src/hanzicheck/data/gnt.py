@@ -48,10 +48,14 @@ def decode_tag(tag: bytes, order: str) -> str | None:
     return None
 
 
-def encode_tag(label: str, order: str) -> bytes:
-    """The 2-byte tag of a character (GB2312) or ASCII letter/digit (padded with 0), in ``order``."""
+def _check_order(order: str) -> None:
     if order not in TAG_ORDERS:
         raise ValueError(f"tag order {order!r}: choose one of {', '.join(TAG_ORDERS)}")
+
+
+def encode_tag(label: str, order: str) -> bytes:
+    """The 2-byte tag of a character (GB2312) or ASCII letter/digit (padded with 0), in ``order``."""
+    _check_order(order)
     if len(label) == 1 and label.isascii():
         tag = label.encode("ascii") + b"\0"
     else:
@@ -108,8 +112,8 @@ class TagOrder:
 
     def __init__(self, prefer: str = "gb2312", fixed: str | None = None) -> None:
         for order in (prefer, fixed):
-            if order is not None and order not in TAG_ORDERS:
-                raise ValueError(f"tag order {order!r}: choose one of {', '.join(TAG_ORDERS)}")
+            if order is not None:
+                _check_order(order)
         self.prefer = prefer
         self.fixed = fixed
 
