@@ -174,6 +174,27 @@ def test_page_runs_the_model_in_the_browser_like_python(browser, fake_model, tmp
     assert res["result"]["verification"]["verdict"] == server.verdict
 
 
+def test_page_applies_a_calibration_not_yet_exported_like_python(browser, fake_model, tmp_path):
+    """An artifacts folder whose metadata still carries a temperature and Unknown offset: the page's
+    probabilities are the recognizer's calibrated ones, not the network's raw softmax."""
+    from hanzicheck.inference.recognizer import Recognizer
+
+    folder = shutil.copytree(fake_model, tmp_path / "calibrated")
+    meta = json.loads((folder / "metadata.json").read_text())
+    (folder / "metadata.json").write_text(json.dumps({**meta, "temperature": 2.0, "unknown_bias": -3.0}))
+    with serve(folder) as url:
+        report = drive(browser, url, [{"name": "ten", "target": "十", "strokes": TEN}], tmp_path, "calibrated")
+    res = report["results"][0]
+    assert report["engine"] == "browser", report["console"]
+    rec = Recognizer.load(folder)
+    probs, _ = rec.run(preprocess(canvas_png(res))[None])
+    raw, _ = rec.run(preprocess(canvas_png(res))[None], calibrated=False)
+    top = dict(res["result"]["classification"]["top_k"])
+    assert not np.allclose(probs, raw, atol=1e-3)
+    for char, p in top.items():
+        assert p == pytest.approx(float(probs[0, rec.classes.index(char)]), abs=1e-4), char
+
+
 def test_page_falls_back_to_the_server_on_a_phone(browser, fake_model, tmp_path):
     with serve(fake_model) as url:
         report = drive(browser, url, [{"name": "ten-phone", "target": "十", "strokes": TEN}], tmp_path, "phone",

@@ -156,3 +156,57 @@ def test_calibration_with_labelled_data_writes_a_temperature_that_classify_uses(
     cal, _ = rec.run(x)
     assert not np.allclose(raw, cal) and np.allclose(cal.sum(1), 1.0, atol=1e-5)
     assert (raw.argmax(1) == cal.argmax(1)).all()  # a temperature never changes the ranking
+
+
+def _two_class_probs(unknown_margins: list[float]) -> np.ndarray:
+    """Rows over (character, Unknown) where Unknown's logit exceeds the character's by each margin."""
+    z = np.stack([np.zeros(len(unknown_margins)), np.array(unknown_margins)], axis=1)
+    return np.exp(z) / np.exp(z).sum(1, keepdims=True)
+
+
+def test_unknown_offset_rescues_characters_until_the_rejection_budget_is_spent():
+    """Real characters that Unknown beats by 0.22, 0.63 and 2.01, real Unknowns by 0.41, 1.02, 3.0 and 3.0: with
+    a budget of one Unknown in four (25 %) the offset passes 0.41 (one Unknown lost) and stops short of 1.02, so
+    it rescues the 0.22 and 0.63 characters but not the 2.01 one."""
+    from hanzicheck.engine.calibrate import fit_unknown_bias
+
+    probs = _two_class_probs([0.22, 0.63, 2.01, 0.41, 1.02, 3.0, 3.0])
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    fit = fit_unknown_bias(probs, labels, unknown=1, confidence_threshold=0.3, max_drop=0.25)
+    assert 0.63 < fit["unknown_bias"] < 1.02
+    assert fit["hsk1_accuracy_before"] == 0.0 and fit["hsk1_accuracy_after"] == pytest.approx(2 / 3)
+    assert fit["unknown_rejection_before"] == 1.0 and fit["unknown_rejection_after"] == 0.75
+
+
+def test_unknown_offset_with_no_budget_only_takes_free_gains():
+    from hanzicheck.engine.calibrate import fit_unknown_bias
+
+    probs = _two_class_probs([0.22, 0.63, 2.01, 0.41, 1.02])
+    fit = fit_unknown_bias(probs, np.array([0, 0, 0, 1, 1]), unknown=1, confidence_threshold=0.3, max_drop=0.0)
+    assert 0.22 < fit["unknown_bias"] < 0.41 and fit["unknown_rejection_after"] == 1.0
+
+
+def test_unknown_offset_needs_both_kinds_of_real_sample():
+    from hanzicheck.engine.calibrate import fit_unknown_bias
+
+    fit = fit_unknown_bias(_two_class_probs([0.5, 1.0]), np.array([0, 0]), unknown=1, confidence_threshold=0.3)
+    assert fit["unknown_bias"] == 0.0 and "needs" in fit["unknown_bias_note"]
+
+
+def test_recognizer_applies_the_unknown_offset_from_metadata(tmp_path, fake_dir):
+    """metadata.json's unknown_bias lowers the Unknown logit in every calibrated probability."""
+    import json
+
+    from hanzicheck.data.preprocess import preprocess
+    from hanzicheck.inference.recognizer import apply_unknown_bias
+
+    folder = shutil.copytree(fake_dir, tmp_path / "model")
+    meta = json.loads((folder / "metadata.json").read_text())
+    (folder / "metadata.json").write_text(json.dumps({**meta, "unknown_bias": 2.0}))
+    rec = Recognizer.load(folder)
+    x = np.stack([preprocess(drawings()[c]) for c in ("一", "十")])
+    raw, _ = rec.run(x, calibrated=False)
+    cal, _ = rec.run(x)
+    unknown = rec.classes.index("Unknown")
+    np.testing.assert_allclose(cal, apply_unknown_bias(raw, 2.0, unknown), atol=1e-6)
+    assert (cal[:, unknown] < raw[:, unknown]).all()

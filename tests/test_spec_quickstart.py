@@ -104,9 +104,9 @@ def test_fold_temperature_makes_the_softmax_the_calibrated_one(tiny_run):
         fold_temperature(model, 0.0)
 
 
-def test_exports_carry_the_calibrated_temperature_inside_the_model(tiny_run, tmp_path):
-    """A run calibrated to T = 0.5: the bundle's ONNX and the spec's .keras give the probabilities the recognizer
-    gives on the run, and the bundle's metadata does not apply T a second time."""
+def test_exports_carry_the_calibrated_temperature_and_unknown_offset_inside_the_model(tiny_run, tmp_path):
+    """A run calibrated to T = 0.5 and Unknown offset 1.5: the bundle's ONNX and the spec's .keras give the
+    probabilities the recognizer gives on the run, and the bundle's metadata does not apply them a second time."""
     import shutil
 
     import keras
@@ -116,12 +116,13 @@ def test_exports_carry_the_calibrated_temperature_inside_the_model(tiny_run, tmp
 
     run = shutil.copytree(tiny_run, tmp_path / "run")
     meta = json.loads((run / "metadata.json").read_text())
-    (run / "metadata.json").write_text(json.dumps({**meta, "temperature": 0.5}))
+    (run / "metadata.json").write_text(json.dumps({**meta, "temperature": 0.5, "unknown_bias": 1.5}))
     export_bundle(run, tmp_path / "bundle")
     export_seed_names(run, tmp_path / "spec")
 
     bundle_meta = json.loads((tmp_path / "bundle" / "metadata.json").read_text())
     assert bundle_meta["temperature"] == 1.0 and bundle_meta["temperature_folded"] == 0.5
+    assert bundle_meta["unknown_bias"] == 0.0 and bundle_meta["unknown_bias_folded"] == 1.5
     x = np.random.default_rng(2).random((5, 40, 40, 1), dtype=np.float32)
     expected, _ = Recognizer.load(run).run(x)
     bundled, _ = Recognizer.load(tmp_path / "bundle").run(x)
@@ -130,6 +131,32 @@ def test_exports_carry_the_calibrated_temperature_inside_the_model(tiny_run, tmp
     assert np.abs(bundled - expected).max() < 1e-4
     assert np.abs(raw_onnx - expected).max() < 1e-4  # calibrated straight out of the network
     assert np.abs(spec - expected).max() < 1e-4
+
+
+def test_recalibrating_a_bundle_composes_with_what_it_had_folded(tiny_run, tmp_path):
+    """A bundle re-calibrated (T = 2, offset 0.5 on top of T = 0.5, offset 1.5) and exported again gives the
+    probabilities of both calibrations applied in turn; its metadata holds the totals."""
+    import shutil
+
+    from hanzicheck.engine.export import export_bundle
+    from hanzicheck.inference.recognizer import Recognizer, apply_temperature, apply_unknown_bias
+
+    run = shutil.copytree(tiny_run, tmp_path / "run")
+    meta = json.loads((run / "metadata.json").read_text())
+    (run / "metadata.json").write_text(json.dumps({**meta, "temperature": 0.5, "unknown_bias": 1.5}))
+    first = export_bundle(run, tmp_path / "b1")[0].parent
+    meta1 = json.loads((first / "metadata.json").read_text())
+    (first / "metadata.json").write_text(json.dumps({**meta1, "temperature": 2.0, "unknown_bias": 0.5}))
+    second = export_bundle(first, tmp_path / "b2")[0].parent
+
+    x = np.random.default_rng(3).random((5, 40, 40, 1), dtype=np.float32)
+    rec = Recognizer.load(second)
+    once, _ = Recognizer.load(first).run(x, calibrated=False)  # what the first bundle's network gives
+    twice, _ = rec.run(x, calibrated=False)
+    expected = apply_unknown_bias(apply_temperature(once, 2.0), 0.5, rec.classes.index("Unknown"))
+    assert np.abs(twice - expected).max() < 1e-4
+    meta2 = json.loads((second / "metadata.json").read_text())
+    assert meta2["temperature_folded"] == 1.0 and meta2["unknown_bias_folded"] == 1.5 / 2.0 + 0.5
 
 
 def test_export_bundle_of_an_incomplete_folder_fails_clearly(tmp_path):

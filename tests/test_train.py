@@ -191,9 +191,10 @@ def test_brightness_check_sees_enough_unknown_samples():
     assert np.array_equal(x[:20], val.x)
 
 
-def test_fine_tune_starts_from_a_bundle_with_its_temperature_taken_out(tiny_run, tmp_path):
-    """`init` loads a bundle (classifier divided by a folded temperature) and trains the network's own weights:
-    at a negligible learning rate the fine-tuned model keeps the source run's kernels, classifier included."""
+def test_fine_tune_starts_from_a_bundle_with_its_calibration_taken_out(tiny_run, tmp_path):
+    """`init` loads a bundle (classifier divided by a folded temperature, Unknown offset subtracted) and trains
+    the network's own weights: at a negligible learning rate the fine-tuned model keeps the source run's kernels
+    and classifier bias."""
     import shutil
 
     import keras
@@ -204,7 +205,7 @@ def test_fine_tune_starts_from_a_bundle_with_its_temperature_taken_out(tiny_run,
     run = tmp_path / "calibrated"
     shutil.copytree(tiny_run, run)
     meta = json.loads((run / "metadata.json").read_text())
-    (run / "metadata.json").write_text(json.dumps({**meta, "temperature": 0.5}))
+    (run / "metadata.json").write_text(json.dumps({**meta, "temperature": 0.5, "unknown_bias": 1.5}))
     export_bundle(run, tmp_path / "bundle")
     config = TrainConfig(init=str(tmp_path / "bundle"), epochs=1, steps_per_epoch=2, batch_size=16,
                          learning_rate=1e-12, weight_decay=0.0, chars="一二三", val_per_class=1,
@@ -213,7 +214,8 @@ def test_fine_tune_starts_from_a_bundle_with_its_temperature_taken_out(tiny_run,
 
     def kernels(path):
         model = keras.models.load_model(path, compile=False)
-        return [w for layer in model.layers if hasattr(layer, "kernel") for w in [layer.kernel.numpy()]]
+        return [w for layer in model.layers if hasattr(layer, "kernel") for w in [layer.kernel.numpy()]] + \
+            [model.layers[-1].bias.numpy()]
 
     source, tuned = kernels(tiny_run / "model.keras"), kernels(tmp_path / "tuned" / "model.keras")
     assert len(source) == len(tuned)

@@ -219,14 +219,23 @@ def calibrate(
                                            "reject more (0 = no cap).")] = 0.10,
     synth: Annotated[int, typer.Option("--synth", min=0, help="Synthesised genuine samples per character "
                                                               "(plus as many impostors); 0 = none.")] = 12,
+    class_data: Annotated[list[Path], typer.Option("--class-data", help="More labelled real samples that only "
+                                                   "fit the classifier (temperature, Unknown offset), e.g. Latin "
+                                                   "letters that must come out Unknown.")] = [],
+    unknown_max_drop: Annotated[float, typer.Option("--unknown-max-drop", min=0.0, max=1.0, help="Unknown "
+                                                    "offset: the most HSK1 samples right while real non-HSK1 "
+                                                    "rejection falls at most this much.")] = 0.01,
+    no_unknown_offset: Annotated[bool, typer.Option("--no-unknown-offset", help="Leave the Unknown offset as it "
+                                                    "is (fit only the temperature).")] = False,
     seed: Annotated[int, typer.Option(help="Random seed of the synthesised pairs.")] = 0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and print, do not write.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Per-character similarity thresholds for a target false-accept rate; stored in templates.npz."""
+    """Per-character similarity thresholds for a target false-accept rate; stored in templates.npz. Labelled
+    real samples also fit the softmax temperature and the Unknown offset."""
     from ..engine.calibrate import CalibrationError, calibrate_artifacts
 
-    for p in data:
+    for p in [*data, *class_data]:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
     if not data and synth == 0:
@@ -234,7 +243,9 @@ def calibrate(
     rec = _recognizer(model)
     try:
         summary = calibrate_artifacts(rec, data=data, far=far, synth_per_char=synth, seed=seed,
-                                      write=not dry_run, progress=not json_out, max_frr=max_frr or None)
+                                      write=not dry_run, progress=not json_out, max_frr=max_frr or None,
+                                      class_data=class_data,
+                                      unknown_max_drop=None if no_unknown_offset else unknown_max_drop)
     except (CalibrationError, ValueError, OSError) as e:
         _fail(str(e))
     if json_out:
@@ -253,6 +264,10 @@ def calibrate(
     if "temperature" in summary:
         c.print(f"softmax temperature {summary['temperature']:.3f} on {summary['temperature_samples']:,} labelled "
                 f"samples: calibration error (ECE) {summary['ece_before']:.3f} → {summary['ece_after']:.3f}")
+    if "hsk1_accuracy_after" in summary:
+        c.print(f"Unknown offset {summary['unknown_bias']:.2f}: real HSK1 right "
+                f"{summary['hsk1_accuracy_before']:.2%} → {summary['hsk1_accuracy_after']:.2%}, real non-HSK1 "
+                f"rejected {summary['unknown_rejection_before']:.2%} → {summary['unknown_rejection_after']:.2%}")
     c.print("written to " + (summary["written"] or "nothing (dry run)"))
 
 

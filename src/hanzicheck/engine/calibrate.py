@@ -30,6 +30,8 @@ from ..data.synth_config import SynthConfig
 DEFAULT_FAR = 0.05
 PRIOR = 20.0  # impostor pairs at which a character's own shift counts half
 METHOD = "pooled-quantile+shrunk-mean-shift"
+DEFAULT_UNKNOWN_MAX_DROP = 0.01  # Unknown offset: real non-HSK1 rejection may fall this much (see fit_unknown_bias)
+UNKNOWN_BIAS_MAX = 4.0
 IMPOSTOR_KINDS = ("missing_stroke", "lookalike", "wrong_char", "extra_stroke")
 
 
@@ -222,8 +224,13 @@ def pair_similarities(rec, pairs: Pairs) -> np.ndarray:
 
 def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float = DEFAULT_FAR,
                         synth_per_char: int = 12, seed: int = 0, write: bool = True, progress: bool = False,
-                        limit: int | None = None, max_frr: float | None = None) -> dict[str, Any]:
-    """Calibrate ``rec``'s artifacts folder; writes thresholds into templates.npz and metadata.json."""
+                        limit: int | None = None, max_frr: float | None = None,
+                        class_data: Iterable[str | os.PathLike] = (),
+                        unknown_max_drop: float | None = DEFAULT_UNKNOWN_MAX_DROP) -> dict[str, Any]:
+    """Calibrate ``rec``'s artifacts folder; writes thresholds into templates.npz and metadata.json.
+
+    Labelled samples (``data``, and ``class_data``, which adds no verification pairs) also fit the classifier:
+    the softmax temperature and, unless ``unknown_max_drop`` is None, the Unknown offset (``fit_unknown_bias``)."""
     art = rec.artifacts
     parts, sources, labelled = [], [], []
     for path in data:
@@ -231,6 +238,10 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
         parts.append(data_pairs(x, labels, seed))
         labelled.append((x, labels))
         sources.append({"data": str(path), "samples": len(labels), "skipped": skipped})
+    for path in class_data:
+        x, labels, skipped = load_labelled(path, limit, show=progress)
+        labelled.append((x, labels))
+        sources.append({"class_data": str(path), "samples": len(labels), "skipped": skipped})
     if synth_per_char:
         parts.append(synth_pairs(synth_per_char, seed, chars=art.chars, show=progress))
         sources.append({"synth_per_char": synth_per_char, "seed": seed})
@@ -247,6 +258,11 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
         y = np.array([index.get(label, index[UNKNOWN]) for _, labels in labelled for label in labels])
         probs, _ = rec.run(x, calibrated=False)
         info.update(fit_temperature(probs, y))
+        if unknown_max_drop is not None:
+            from ..inference.recognizer import apply_temperature
+
+            info.update(fit_unknown_bias(apply_temperature(probs, info["temperature"]), y, index[UNKNOWN],
+                                         art.confidence_threshold, unknown_max_drop))
     info["sources"] = sources
     info["written"] = str(art.templates_path) if write else ""
     if write:
@@ -272,6 +288,43 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     return {"temperature": round(best, 4), "temperature_samples": int(len(labels)),
             "ece_before": expected_calibration_error(probs, labels),
             "ece_after": expected_calibration_error(apply_temperature(probs, best), labels)}
+
+
+def _answers(probs: np.ndarray, unknown: int, confidence_threshold: float) -> np.ndarray:
+    """The recognizer's answer per row: the arg-max, or Unknown when it wins or is below the threshold."""
+    best = probs.argmax(axis=1)
+    return np.where((best == unknown) | (probs.max(axis=1) < confidence_threshold), unknown, best)
+
+
+def fit_unknown_bias(probs: np.ndarray, labels: np.ndarray, unknown: int, confidence_threshold: float,
+                     max_drop: float = DEFAULT_UNKNOWN_MAX_DROP) -> dict[str, Any]:
+    """The offset subtracted from the Unknown logit that answers the most real HSK1 samples correctly while the
+    share of real non-HSK1 samples answered Unknown falls by at most ``max_drop`` (smallest offset on ties).
+
+    Training gives Unknown 8 % of the samples, 15× any one character, so real characters written unlike the
+    synthesiser fall to Unknown; a practice app mostly sees attempts at HSK1 characters. Needs both kinds of
+    sample; else the offset stays 0."""
+    from ..inference.recognizer import apply_unknown_bias
+
+    known = labels != unknown
+    if not known.any() or known.all():
+        return {"unknown_bias": 0.0, "unknown_bias_note": "needs real HSK1 and real non-HSK1 samples"}
+
+    def rates(bias: float) -> tuple[float, float]:
+        answers = _answers(apply_unknown_bias(probs, bias, unknown), unknown, confidence_threshold)
+        return float((answers[known] == labels[known]).mean()), float((answers[~known] == unknown).mean())
+
+    acc0, rej0 = rates(0.0)
+    best, best_acc, best_rej = 0.0, acc0, rej0
+    for bias in np.round(np.arange(0.05, UNKNOWN_BIAS_MAX + 1e-9, 0.05), 2):
+        acc, rej = rates(float(bias))
+        if rej < rej0 - max_drop - 1e-12:
+            break  # rejection only falls as the offset grows
+        if acc > best_acc + 1e-12:
+            best, best_acc, best_rej = float(bias), acc, rej
+    return {"unknown_bias": best, "unknown_max_drop": max_drop, "unknown_bias_samples": int(len(labels)),
+            "hsk1_accuracy_before": acc0, "hsk1_accuracy_after": best_acc,
+            "unknown_rejection_before": rej0, "unknown_rejection_after": best_rej}
 
 
 def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> tuple[list[dict[str, float]], float]:
@@ -300,6 +353,8 @@ def write_calibration(art, thresholds: np.ndarray, info: dict[str, Any]) -> None
     meta["calibration"] = {**info, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if "temperature" in info:
         meta["temperature"] = info["temperature"]
+    if "unknown_bias" in info:
+        meta["unknown_bias"] = info["unknown_bias"]
     meta_tmp = art.metadata_path.with_name("metadata.tmp.json")
     meta_tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, art.templates_path)

@@ -2,8 +2,8 @@
 
 The folder layout is the contract between training and inference (docs/ARCHITECTURE.md). ``export_seed_names``
 writes the spec's file names so its quick-start snippet runs unchanged; ``export_bundle`` writes the files the
-package ships. Both fold a calibrated softmax temperature into the classifier, so every runtime (the spec's
-snippet on the ``.keras`` file included) reads calibrated probabilities straight from the model.
+package ships. Both fold a calibrated softmax temperature and Unknown offset into the classifier, so every runtime
+(the spec's snippet on the ``.keras`` file included) reads calibrated probabilities straight from the model.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 
 from .. import __version__
-from ..data.charset import classes, hsk1_chars
+from ..data.charset import UNKNOWN, classes, hsk1_chars
 from ..data.preprocess import PREPROCESS_VERSION
 from ..models import embedding_model
 from .onnx_convert import keras_to_onnx
@@ -108,18 +108,47 @@ def write_artifacts(model: keras.Model, out_dir: str | Path, templates: np.ndarr
     return out
 
 
-def fold_temperature(model: keras.Model, temperature: float) -> keras.Model:
-    """Divide the classifier's weights by ``temperature`` (in place): the model's softmax becomes
-    softmax(logits / T), the calibrated probabilities; the embedding (``layers[-2]``) is untouched."""
+def _head(model: keras.Model) -> keras.layers.Dense:
     head = model.layers[-1]
     if not isinstance(head, keras.layers.Dense) or not head.use_bias or \
             getattr(head.activation, "__name__", "") != "softmax":
-        raise ValueError("fold_temperature needs a final Dense layer with bias and softmax activation")
+        raise ValueError("folding a calibration needs a final Dense layer with bias and softmax activation")
+    return head
+
+
+def fold_temperature(model: keras.Model, temperature: float) -> keras.Model:
+    """Divide the classifier's weights by ``temperature`` (in place): the model's softmax becomes
+    softmax(logits / T), the calibrated probabilities; the embedding (``layers[-2]``) is untouched."""
+    head = _head(model)
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     kernel, bias = head.get_weights()
     head.set_weights([kernel / temperature, bias / temperature])
     return model
+
+
+def unknown_index(meta: dict) -> int:
+    """The Unknown class's output index: from metadata ``classes`` (a run on a subset), else the full set's."""
+    return list(meta.get("classes") or classes()).index(UNKNOWN)
+
+
+def fold_unknown_bias(model: keras.Model, unknown_bias: float, unknown: int) -> keras.Model:
+    """Subtract ``unknown_bias`` from the bias of output ``unknown`` (the Unknown class), in place."""
+    head = _head(model)
+    kernel, bias = head.get_weights()
+    bias = bias.copy()
+    bias[unknown] -= unknown_bias
+    head.set_weights([kernel, bias])
+    return model
+
+
+def unfold_calibration(model: keras.Model, meta: dict) -> keras.Model:
+    """Take a folded temperature and Unknown offset (metadata ``temperature_folded``, ``unknown_bias_folded``)
+    out of the classifier again: the network's own logits, for training."""
+    if meta.get("unknown_bias_folded"):
+        fold_unknown_bias(model, -float(meta["unknown_bias_folded"]), unknown_index(meta))
+    folded = float(meta.get("temperature_folded") or 1.0)
+    return fold_temperature(model, 1.0 / folded) if folded != 1.0 else model
 
 
 def _require(run: Path, names: tuple[str, ...]) -> None:
@@ -128,27 +157,29 @@ def _require(run: Path, names: tuple[str, ...]) -> None:
             raise FileNotFoundError(f"{run / name} is missing: is {run} a training run or artifacts folder?")
 
 
-def _temperature(run: Path) -> tuple[dict, float]:
+def _calibration(run: Path) -> tuple[dict, float, float]:
+    """The run's metadata with the temperature and Unknown offset still to fold (1.0 and 0.0: none)."""
     meta = json.loads((run / "metadata.json").read_text(encoding="utf-8")) if (run / "metadata.json").is_file() else {}
-    return meta, float(meta.get("temperature") or 1.0)
+    return meta, float(meta.get("temperature") or 1.0), float(meta.get("unknown_bias") or 0.0)
 
 
-def _folded_model(run: Path, temperature: float) -> keras.Model:
+def _folded_model(run: Path, meta: dict, temperature: float, unknown_bias: float) -> keras.Model:
+    """softmax(logits / T − bias·[Unknown]): what the recognizer computes from the run at runtime."""
     model = keras.models.load_model(run / "model.keras", compile=False)
-    return fold_temperature(model, temperature)
+    return fold_unknown_bias(fold_temperature(model, temperature), unknown_bias, unknown_index(meta))
 
 
 def export_seed_names(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
     """Write a run's model and templates under the spec's names (chinese_hsk1_model_v5.keras, templates_v5.npz);
-    a calibrated temperature is folded into the model."""
+    a calibrated temperature and Unknown offset are folded into the model."""
     run, out = Path(run_dir), Path(out_dir)
     _require(run, ("model.keras", "templates.npz"))
     out.mkdir(parents=True, exist_ok=True)
-    _, temperature = _temperature(run)
-    if temperature == 1.0:
+    meta, temperature, unknown_bias = _calibration(run)
+    if temperature == 1.0 and unknown_bias == 0.0:
         shutil.copyfile(run / "model.keras", out / SEED_MODEL_NAME)
     else:
-        save_uncompiled(_folded_model(run, temperature), out / SEED_MODEL_NAME)
+        save_uncompiled(_folded_model(run, meta, temperature, unknown_bias), out / SEED_MODEL_NAME)
     shutil.copyfile(run / "templates.npz", out / SEED_TEMPLATES_NAME)
     return [out / SEED_MODEL_NAME, out / SEED_TEMPLATES_NAME]
 
@@ -156,19 +187,23 @@ def export_seed_names(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
 def export_bundle(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
     """Write the files the package ships (model.onnx, templates.npz, metadata.json, model.keras) into ``out_dir``.
 
-    A calibrated temperature is folded into both models; metadata.json then says ``temperature: 1.0`` and keeps
-    the folded value as ``temperature_folded``, so the recognizer does not apply it twice."""
+    A calibrated temperature and Unknown offset are folded into both models; metadata.json then says
+    ``temperature: 1.0`` and ``unknown_bias: 0.0`` and keeps the folded totals (``temperature_folded``,
+    ``unknown_bias_folded``), so the recognizer does not apply them twice and ``train --init`` can take them out."""
     run, out = Path(run_dir), Path(out_dir)
     _require(run, BUNDLE_FILES)
     out.mkdir(parents=True, exist_ok=True)
-    meta, temperature = _temperature(run)
-    if temperature == 1.0:
+    meta, temperature, unknown_bias = _calibration(run)
+    if temperature == 1.0 and unknown_bias == 0.0:
         for name in ("model.keras", "model.onnx"):
             shutil.copyfile(run / name, out / name)
     else:
-        diff = save_models(_folded_model(run, temperature), out)
-        meta = {**meta, "temperature": 1.0,
+        diff = save_models(_folded_model(run, meta, temperature, unknown_bias), out)
+        # folded before: logits/T0 − b0; now (logits/T0 − b0)/T − b = logits/(T0·T) − (b0/T + b)
+        meta = {**meta, "temperature": 1.0, "unknown_bias": 0.0,
                 "temperature_folded": round(temperature * float(meta.get("temperature_folded") or 1.0), 6),
+                "unknown_bias_folded": round(float(meta.get("unknown_bias_folded") or 0.0) / temperature
+                                             + unknown_bias, 6),
                 "onnx_parity_max_abs_diff": diff}
     shutil.copyfile(run / "templates.npz", out / "templates.npz")
     (out / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

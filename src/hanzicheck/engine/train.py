@@ -88,11 +88,11 @@ def _synth_config(overrides: dict):
 
 def _init_model(path: str):
     """The model a fine-tune starts from: a .keras file, or the model.keras of a run or bundle folder. A softmax
-    temperature that ``hanzicheck export`` folded into the classifier is taken out again: training needs the
-    network's own logits."""
+    temperature and Unknown offset that ``hanzicheck export`` folded into the classifier are taken out again:
+    training needs the network's own logits."""
     import keras
 
-    from .export import fold_temperature
+    from .export import unfold_calibration
 
     where = Path(path)
     file = where / "model.keras" if where.is_dir() else where
@@ -100,10 +100,7 @@ def _init_model(path: str):
         raise FileNotFoundError(f"{file}: no model to start from")
     model = keras.models.load_model(file, compile=False)
     meta = file.with_name("metadata.json")
-    folded = float(json.loads(meta.read_text()).get("temperature_folded") or 1.0) if meta.is_file() else 1.0
-    if folded != 1.0:
-        fold_temperature(model, 1.0 / folded)
-    return model
+    return unfold_calibration(model, json.loads(meta.read_text()) if meta.is_file() else {})
 
 
 def _class_pool(chars: str) -> np.ndarray | None:

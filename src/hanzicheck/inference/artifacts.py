@@ -61,6 +61,11 @@ class Artifacts:
         return float(self.metadata.get("temperature") or 1.0)
 
     @property
+    def unknown_bias(self) -> float:
+        """Subtracted from the Unknown logit after the temperature (``hanzicheck calibrate``; 0 = none)."""
+        return float(self.metadata.get("unknown_bias") or 0.0)
+
+    @property
     def similarity_threshold(self) -> float:
         return float(self.metadata.get("similarity_threshold", DEFAULT_SIMILARITY_THRESHOLD))
 

@@ -67,8 +67,8 @@ class Recognizer:
     def run(self, x: np.ndarray, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Preprocessed images float32 [N, 40, 40] or [N, 40, 40, 1] → (probs [N, classes], embeddings [N, dim]).
 
-        ``calibrated``: probabilities at the artifacts' fitted temperature (``hanzicheck calibrate``), else the
-        network's own softmax."""
+        ``calibrated``: probabilities at the artifacts' fitted temperature and Unknown offset (``hanzicheck
+        calibrate``), else the network's own softmax."""
         x = np.ascontiguousarray(np.asarray(x, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1))
         if len(x) == 0:
             return (np.zeros((0, len(self.classes)), np.float32),
@@ -77,6 +77,8 @@ class Recognizer:
         probs = np.concatenate([o[0] for o in outs])
         if calibrated and self.artifacts.temperature != 1.0:
             probs = apply_temperature(probs, self.artifacts.temperature)
+        if calibrated and self.artifacts.unknown_bias:
+            probs = apply_unknown_bias(probs, self.artifacts.unknown_bias, self._unknown)
         return probs, np.concatenate([o[1] for o in outs])
 
     # ------------------------------------------------------------ public API
@@ -191,6 +193,15 @@ def _check_io(session: Any, artifacts: Artifacts) -> None:
 def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     """softmax(logits / T) from softmax(logits): the network's probabilities re-sharpened (T < 1) or softened."""
     logp = np.log(np.maximum(probs.astype(np.float64), 1e-30)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    e = np.exp(logp)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def apply_unknown_bias(probs: np.ndarray, bias: float, unknown: int) -> np.ndarray:
+    """The softmax with ``bias`` subtracted from the Unknown logit: Unknown wins less often (bias > 0)."""
+    logp = np.log(np.maximum(probs.astype(np.float64), 1e-30))
+    logp[:, unknown] -= bias
     logp -= logp.max(axis=1, keepdims=True)
     e = np.exp(logp)
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)

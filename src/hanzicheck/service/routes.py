@@ -162,6 +162,7 @@ def templates(request: Request) -> JSONResponse:
             "embeddings": base64.b64encode(emb.tobytes()).decode("ascii"),
             "thresholds": [rec.threshold(c) for c in art.chars],
             "confidence_threshold": art.confidence_threshold, "temperature": art.temperature,
+            "unknown_bias": art.unknown_bias,
             "image_size": int(art.metadata.get("image_size", 40)),
         }
         request.app.state.templates_json = cached

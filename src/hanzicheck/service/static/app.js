@@ -160,17 +160,19 @@ async function startBrowserEngine() {
   const templates = new Float32Array(raw.buffer);
   const row = new Map(tj.chars.map((c, i) => [c, i]));
   return { session, templates, dim: tj.dim, chars: tj.chars, classes: tj.classes, thresholds: tj.thresholds,
-    confidence: tj.confidence_threshold, temperature: tj.temperature || 1, row };
+    confidence: tj.confidence_threshold, temperature: tj.temperature || 1, unknownBias: tj.unknown_bias || 0,
+    unknown: tj.classes.indexOf(UNKNOWN), row };
 }
 
 function inkImage() {
   return inkCtx.getImageData(0, 0, ink.width, ink.height);
 }
 
-// softmax(logits / T) from the network's softmax, as recognizer.apply_temperature.
-function withTemperature(p, t) {
-  if (t === 1) return p;
-  const logp = Array.from(p, (v) => Math.log(Math.max(v, 1e-30)) / t);
+// softmax(logits / T − bias·[Unknown]) from the network's softmax, as recognizer.apply_temperature and
+// apply_unknown_bias (exported models have both folded in: T = 1, bias = 0).
+function calibrated(p, t, bias, unknown) {
+  if (t === 1 && bias === 0) return p;
+  const logp = Array.from(p, (v, i) => Math.log(Math.max(v, 1e-30)) / t - (i === unknown ? bias : 0));
   const top = Math.max(...logp);
   const e = logp.map((v) => Math.exp(v - top));
   const sum = e.reduce((a, b) => a + b, 0);
@@ -185,7 +187,7 @@ async function checkInBrowser(target) {
   state.lastInput = x;
   const feeds = { image: new ort.Tensor("float32", x, [1, IMAGE_SIZE, IMAGE_SIZE, 1]) };
   const out = await m.session.run(feeds);
-  const probs = withTemperature(out.probs.data, m.temperature);
+  const probs = calibrated(out.probs.data, m.temperature, m.unknownBias, m.unknown);
   const emb = out.embedding.data;
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
   const best = order[0];
