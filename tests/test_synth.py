@@ -252,3 +252,24 @@ def test_stroke_stretch_changes_a_strokes_width_and_height_apart():
     assert min(lengths) < 0.5 < 0.7 < max(lengths)  # drawn from 0.6 × e^N(0, 0.5): shorter and longer
     (same,) = deform([line], [], np.random.default_rng(0), SynthConfig.plain())
     assert np.allclose(same, line)
+
+
+def test_stroke_outliers_turn_and_shrink_some_strokes_far_beyond_the_usual_spread():
+    """With stroke_outlier_prob 0.5 about half of the strokes come out turned 15–35° and 0.4–1.0 as long; the
+    rest stay as they were (plain settings: no other displacement)."""
+    from hanzicheck.data.synth_render import deform
+
+    line = np.stack([np.linspace(0.2, 0.8, 40), np.full(40, 0.5)], axis=1)  # one horizontal stroke
+    cfg = SynthConfig.plain(stroke_outlier_prob=0.5)
+    turned = 0
+    for seed in range(40):
+        (out,) = deform([line], [], np.random.default_rng(seed), cfg)
+        d = out[-1] - out[0]
+        angle = abs(np.degrees(np.arctan2(d[1], d[0])))
+        if angle < 1e-6:
+            assert np.allclose(out, line)
+            continue
+        turned += 1
+        assert 15.0 - 1e-6 <= angle <= 35.0 + 1e-6 and 0.6 * 0.4 - 1e-9 <= np.hypot(*d) <= 0.6 + 1e-9
+        assert np.allclose(out.mean(axis=0), line.mean(axis=0))  # about its own centre
+    assert 10 <= turned <= 30

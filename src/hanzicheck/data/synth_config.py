@@ -62,6 +62,9 @@ class SynthConfig:
     stroke_rotation_deg: float = 5.0
     stroke_scale: float = 0.08
     stroke_stretch: float = 0.0  # log-normal spread of each stroke's own width and height, drawn apart
+    stroke_outlier_prob: float = 0.0  # per stroke: a rotation and shrink far beyond the spreads above
+    stroke_outlier_deg: tuple[float, float] = (15.0, 35.0)  # either way
+    stroke_outlier_scale: tuple[float, float] = (0.4, 1.0)
     trim: float = 0.12  # up to this fraction of a stroke left out at either end
     extend: float = 0.06  # up to this much added along the end tangent
     wobble: float = 0.007  # amplitude of the smooth wobble along strokes

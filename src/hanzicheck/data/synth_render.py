@@ -79,6 +79,11 @@ def deform(lines: Sequence[np.ndarray], components: Sequence[Sequence[int]], rng
         pts = scen[sid] + (pts - scen[sid]) * stretch[sid]
     ang = np.deg2rad(rng.normal(0, cfg.stroke_rotation_deg * mess, n))
     sscale = np.exp(rng.normal(0, cfg.stroke_scale * mess, n))
+    if cfg.stroke_outlier_prob > 0:  # now and then one stroke far off: 七's cross rising steeply, 八's left a tick
+        odd = rng.random(n) < cfg.stroke_outlier_prob
+        turn = np.deg2rad(rng.uniform(*cfg.stroke_outlier_deg, n)) * rng.choice((-1.0, 1.0), n)
+        ang = np.where(odd, ang + turn, ang)
+        sscale = np.where(odd, sscale * rng.uniform(*cfg.stroke_outlier_scale, n), sscale)
     c, s = np.cos(ang)[sid] * sscale[sid], np.sin(ang)[sid] * sscale[sid]
     d = pts - scen[sid]
     pts = scen[sid] + rng.normal(0, cfg.stroke_shift * mess, (n, 2))[sid] + np.stack(
