@@ -231,8 +231,9 @@ def calibrate(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and print, do not write.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Per-character similarity thresholds for a target false-accept rate; stored in templates.npz. Labelled
-    real samples also fit the softmax temperature and the Unknown offset."""
+    """Per-character similarity thresholds for a target false-accept rate; stored in templates.npz.
+
+    Labelled real samples (--data, --class-data) also fit the softmax temperature and the Unknown offset."""
     from ..engine.calibrate import CalibrationError, calibrate_artifacts
 
     for p in [*data, *class_data]:

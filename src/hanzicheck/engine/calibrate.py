@@ -290,12 +290,6 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
             "ece_after": expected_calibration_error(apply_temperature(probs, best), labels)}
 
 
-def _answers(probs: np.ndarray, unknown: int, confidence_threshold: float) -> np.ndarray:
-    """The recognizer's answer per row: the arg-max, or Unknown when it wins or is below the threshold."""
-    best = probs.argmax(axis=1)
-    return np.where((best == unknown) | (probs.max(axis=1) < confidence_threshold), unknown, best)
-
-
 def fit_unknown_bias(probs: np.ndarray, labels: np.ndarray, unknown: int, confidence_threshold: float,
                      max_drop: float = DEFAULT_UNKNOWN_MAX_DROP) -> dict[str, Any]:
     """The offset subtracted from the Unknown logit that answers the most real HSK1 samples correctly while the
@@ -304,15 +298,15 @@ def fit_unknown_bias(probs: np.ndarray, labels: np.ndarray, unknown: int, confid
     Training gives Unknown 8 % of the samples, 15× any one character, so real characters written unlike the
     synthesiser fall to Unknown; a practice app mostly sees attempts at HSK1 characters. Needs both kinds of
     sample; else the offset stays 0."""
-    from ..inference.recognizer import apply_unknown_bias
+    from ..inference.recognizer import answers, apply_unknown_bias
 
     known = labels != unknown
     if not known.any() or known.all():
         return {"unknown_bias": 0.0, "unknown_bias_note": "needs real HSK1 and real non-HSK1 samples"}
 
     def rates(bias: float) -> tuple[float, float]:
-        answers = _answers(apply_unknown_bias(probs, bias, unknown), unknown, confidence_threshold)
-        return float((answers[known] == labels[known]).mean()), float((answers[~known] == unknown).mean())
+        answer = answers(apply_unknown_bias(probs, bias, unknown), unknown, confidence_threshold)
+        return float((answer[known] == labels[known]).mean()), float((answer[~known] == unknown).mean())
 
     acc0, rej0 = rates(0.0)
     best, best_acc, best_rej = 0.0, acc0, rej0

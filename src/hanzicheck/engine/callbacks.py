@@ -11,8 +11,8 @@ import numpy as np
 
 from ..data.charset import NUM_CHARS, UNKNOWN_INDEX
 from ..data.dataset import LabeledArrays
-
-CONFIDENCE_THRESHOLD = 0.3
+from ..inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD
+from ..inference.recognizer import answers
 
 
 class DevEval(keras.callbacks.Callback):
@@ -41,8 +41,7 @@ class DevEval(keras.callbacks.Callback):
     @staticmethod
     def evaluate(model: keras.Model, dev: LabeledArrays, batch_size: int = 512) -> dict[str, float]:
         probs = model.predict(dev.x[..., None], batch_size=batch_size, verbose=0)
-        pred = probs.argmax(axis=1)
-        pred[probs.max(axis=1) < CONFIDENCE_THRESHOLD] = UNKNOWN_INDEX
+        pred = answers(probs, UNKNOWN_INDEX, DEFAULT_CONFIDENCE_THRESHOLD)
         chinese, unknown = dev.y < NUM_CHARS, dev.y == UNKNOWN_INDEX
         acc = float((pred[chinese] == dev.y[chinese]).mean()) if chinese.any() else 0.0
         top1 = float((probs[chinese].argmax(axis=1) == dev.y[chinese]).mean()) if chinese.any() else 0.0

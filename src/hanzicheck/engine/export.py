@@ -20,11 +20,10 @@ import onnx
 from .. import __version__
 from ..data.charset import UNKNOWN, classes, hsk1_chars
 from ..data.preprocess import PREPROCESS_VERSION
+from ..inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_SIMILARITY_THRESHOLD
 from ..models import embedding_model
 from .onnx_convert import keras_to_onnx
 
-CONFIDENCE_THRESHOLD = 0.3  # the spec's classify threshold
-DEFAULT_SIMILARITY_THRESHOLD = 0.65  # the spec's code default; `hanzicheck calibrate` replaces it per character
 PARITY_TOLERANCE = 1e-4
 SEED_MODEL_NAME = "chinese_hsk1_model_v5.keras"
 SEED_TEMPLATES_NAME = "templates_v5.npz"
@@ -98,7 +97,7 @@ def write_artifacts(model: keras.Model, out_dir: str | Path, templates: np.ndarr
         "image_size": 40,
         "embedding_dim": int(templates.shape[1]),
         "preprocess_version": PREPROCESS_VERSION,
-        "confidence_threshold": CONFIDENCE_THRESHOLD,
+        "confidence_threshold": DEFAULT_CONFIDENCE_THRESHOLD,
         "similarity_threshold": DEFAULT_SIMILARITY_THRESHOLD,
         "hanzicheck_version": __version__,
         "onnx_parity_max_abs_diff": diff,

@@ -20,8 +20,8 @@ from ..data.preprocess import IMAGE_SIZE, PREPROCESS_VERSION
 MODEL_FILE = "model.onnx"
 TEMPLATES_FILE = "templates.npz"
 METADATA_FILE = "metadata.json"
-DEFAULT_CONFIDENCE_THRESHOLD = 0.3
-DEFAULT_SIMILARITY_THRESHOLD = 0.65
+DEFAULT_CONFIDENCE_THRESHOLD = 0.3  # the spec's classify threshold
+DEFAULT_SIMILARITY_THRESHOLD = 0.65  # the spec's code default; `hanzicheck calibrate` replaces it per character
 
 
 class ArtifactsError(ValueError):

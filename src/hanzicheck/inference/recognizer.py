@@ -192,16 +192,23 @@ def _check_io(session: Any, artifacts: Artifacts) -> None:
 
 def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     """softmax(logits / T) from softmax(logits): the network's probabilities re-sharpened (T < 1) or softened."""
-    logp = np.log(np.maximum(probs.astype(np.float64), 1e-30)) / temperature
-    logp -= logp.max(axis=1, keepdims=True)
-    e = np.exp(logp)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return _softmax(np.log(np.maximum(probs.astype(np.float64), 1e-30)) / temperature)
 
 
 def apply_unknown_bias(probs: np.ndarray, bias: float, unknown: int) -> np.ndarray:
     """The softmax with ``bias`` subtracted from the Unknown logit: Unknown wins less often (bias > 0)."""
     logp = np.log(np.maximum(probs.astype(np.float64), 1e-30))
     logp[:, unknown] -= bias
-    logp -= logp.max(axis=1, keepdims=True)
-    e = np.exp(logp)
+    return _softmax(logp)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def answers(probs: np.ndarray, unknown: int, confidence_threshold: float) -> np.ndarray:
+    """The class each row is answered with (vectorised ``classify_probs``): the arg-max, or ``unknown`` when it
+    wins or its probability is below the threshold."""
+    best = probs.argmax(axis=1)
+    return np.where((best == unknown) | (probs.max(axis=1) < confidence_threshold), unknown, best)
