@@ -39,6 +39,13 @@
 # worse (writers 26–50 top-1 96.2 %, 八 81.5 %, 七 86.6 %, Latin 93.6 %). Averaging the 0.22 run's weights with
 # phase 3's (writers 26–50 top-1 the same), or averaging phase 3's predictions over zoomed, rotated and thickened
 # copies of the input (writers 1–25: 96.3 % alone, at most 96.2 % averaged), did not help either.
+# Dropped on 2026-12-02: 45 minutes from the re-calibrated bundle at lr 3e-4 with the phase-3 settings plus
+# {"stroke_outlier_prob": 0.08} (a stroke now and then turned 15–35° and shrunk, for real 七's steep cross and
+# 八's tick). Writers 1–25 peaked at epoch 3 of 86 (dev_score 0.944, phase 3's 0.942) and drifted down to 0.933
+# mid-run. After finish_bundled.sh (offset 0.40): writers 26–50 HSK1 top-1 97.6 % (shipped 97.3 %; 七 86 -> 90 %,
+# 八 92 -> 96 %, 零 99 -> 97 %, 四 96 -> 94 %), Latin eval half 91.6 % (91.8 %), 百千万亿 57.9 % (59.8 %). 19
+# samples only it got right, 12 only the shipped one; a bootstrap over the 25 writers puts the difference at
+# -0.4 to +0.8 points, so it was not shipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=${REAL:-../shared/data/real}
