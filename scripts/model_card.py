@@ -146,7 +146,14 @@ def main(run: Path, report: Path) -> None:
             "pairs (synthesised wrong characters, look-alikes, missing and extra strokes, plus real genuine pairs "
             f"of Chinese MNIST writers 1–25): global {calibration.get('global_threshold', 0):.3f}, per character "
             f"{calibration.get('min', 0):.3f}–{calibration.get('max', 0):.3f} (median "
-            f"{calibration.get('median', 0):.3f}).",
+            f"{calibration.get('median', 0):.3f})."
+            + (f" The false-accept target gave way to the cap of {pct(calibration.get('max_frr'))} rejected "
+               f"{calibration.get('max_frr_counts', 'genuine pairs')}, so that a learner's correct character is not "
+               f"refused too often: on these pairs {pct(calibration.get('far_measured'))} of the impostors are "
+               "accepted, and " + (f"{pct(calibration['frr_real_measured'])} of the real genuine pairs rejected."
+                                  if calibration.get("frr_real_measured") is not None else
+                                  f"{pct(calibration.get('frr_measured'))} of the genuine pairs rejected.")
+               if calibration.get("capped_by_max_frr") else ""),
             "",
         ]
         if "temperature" in calibration:

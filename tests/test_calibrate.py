@@ -16,6 +16,7 @@ from hanzicheck.data.folder import write_npz
 from hanzicheck.data.sample import Sample
 from hanzicheck.engine.calibrate import (
     CalibrationError,
+    Pairs,
     calibrate_artifacts,
     compute_thresholds,
     data_pairs,
@@ -67,6 +68,22 @@ def test_max_frr_lowers_the_thresholds():
     assert info2["frr_measured"] <= 0.11 and info2["far_measured"] > 0.01
 
 
+def test_max_frr_counts_real_genuine_pairs_when_there_are_any():
+    """Synthesised genuine pairs (0.9) are easy, real ones (0.8) are not: the cap holds the real pairs' FRR to
+    10 %, where counting both would let about a fifth of the real ones be rejected."""
+    rng = np.random.default_rng(3)
+    imp = list(rng.normal(0.78, 0.03, 400))
+    synth, real = list(rng.normal(0.9, 0.02, 200)), list(rng.normal(0.8, 0.03, 200))
+    sims = np.array(imp + synth + real)
+    genuine = np.array([False] * 400 + [True] * 400)
+    is_real = np.array([False] * 600 + [True] * 200)
+    _, pooled = compute_thresholds(sims, ["大"] * 800, genuine, ["大"], far=0.05, max_frr=0.1)
+    _, info = compute_thresholds(sims, ["大"] * 800, genuine, ["大"], far=0.05, max_frr=0.1, real=is_real)
+    assert pooled["max_frr_counts"] == "all genuine pairs" and pooled["frr_real_measured"] is None
+    assert info["max_frr_counts"] == "real genuine pairs" and info["capped_by_max_frr"]
+    assert info["frr_real_measured"] <= 0.11 < 0.15 < float((sims[600:] < pooled["global_threshold"]).mean())
+
+
 def test_too_few_impostors_is_an_error():
     with pytest.raises(CalibrationError, match="impostor pairs"):
         compute_thresholds(np.array([0.9, 0.1]), ["大", "大"], np.array([True, False]), ["大"])
@@ -78,6 +95,8 @@ def test_data_pairs_from_labelled_samples():
     assert pairs.kinds == ["genuine", "wrong_char", "unknown", "genuine", "wrong_char"]
     assert pairs.targets[0] == "大" and pairs.targets[1] not in ("大",) and pairs.targets[1] in hsk1_chars()
     assert pairs.genuine.tolist() == [True, False, False, True, False]
+    unmarked = Pairs(np.ones((1, 40, 40), np.float32), ["大"], np.array([True]), ["genuine"])  # synthesised
+    assert Pairs.concat([pairs, unmarked]).is_real().tolist() == [True] * 5 + [False]
 
 
 def test_real_npz_is_read_through_the_readers(real_data):

@@ -215,8 +215,8 @@ def calibrate(
                                                             "adds genuine and wrong-character pairs.")] = [],
     far: Annotated[float, typer.Option("--far", min=0.0001, max=0.5, help="Target false-accept rate.")] = 0.05,
     max_frr: Annotated[float, typer.Option("--max-frr", min=0.0, max=0.9, help="Reject at most this share of "
-                                           "genuine pairs: lowers the thresholds when the FAR target would "
-                                           "reject more (0 = no cap).")] = 0.10,
+                                           "genuine pairs (the real ones when --data has any): lowers the "
+                                           "thresholds when the FAR target would reject more (0 = no cap).")] = 0.10,
     synth: Annotated[int, typer.Option("--synth", min=0, help="Synthesised genuine samples per character "
                                                               "(plus as many impostors); 0 = none.")] = 12,
     class_data: Annotated[list[Path], typer.Option("--class-data", help="More labelled real samples that only "

@@ -47,6 +47,7 @@ class Pairs:
     targets: list[str] = field(default_factory=list)
     genuine: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     kinds: list[str] = field(default_factory=list)  # "genuine" or an impostor kind ("unknown" for non-HSK1)
+    real: np.ndarray | None = None  # bool [N]: from real handwriting (None: all synthesised)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -61,7 +62,11 @@ class Pairs:
         if not parts:
             return Pairs.empty()
         return Pairs(np.concatenate([p.x for p in parts]), [t for p in parts for t in p.targets],
-                     np.concatenate([p.genuine for p in parts]), [k for p in parts for k in p.kinds])
+                     np.concatenate([p.genuine for p in parts]), [k for p in parts for k in p.kinds],
+                     np.concatenate([p.is_real() for p in parts]))
+
+    def is_real(self) -> np.ndarray:
+        return np.zeros(len(self), bool) if self.real is None else np.asarray(self.real, bool)
 
 
 @contextmanager
@@ -155,16 +160,19 @@ def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Seque
             targets.append(other)
             genuine.append(False)
             kinds.append("unknown")
-    return Pairs(x[idx], targets, np.array(genuine, bool), kinds)
+    return Pairs(x[idx], targets, np.array(genuine, bool), kinds, np.ones(len(idx), bool))
 
 
 def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.ndarray, chars: Sequence[str],
                        far: float = DEFAULT_FAR, prior: float = PRIOR,
-                       max_frr: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+                       max_frr: float | None = None,
+                       real: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Thresholds float32 [len(chars)] from pair similarities; and a summary of the fit.
 
     ``max_frr``: lower the common level when needed so that at most this share of genuine pairs is rejected
-    (then the FAR target is missed; the summary says by how much)."""
+    (then the FAR target is missed; the summary says by how much). ``real`` marks pairs of real handwriting:
+    when any genuine pair is real, the cap counts only those, since synthesised genuine pairs are easier and
+    understate how often a learner's correct character is rejected."""
     if not 0 < far < 1:
         raise CalibrationError(f"--far must be between 0 and 1, got {far}")
     if max_frr is not None and not 0 < max_frr < 1:
@@ -187,9 +195,11 @@ def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.nda
     # shifted thresholds accept that share of all impostor pairs
     global_th = float(np.quantile(imp_sims - shift[t_idx[imp]], 1.0 - far, method="higher"))
     gen = genuine & (t_idx >= 0)
+    real = np.zeros(len(sims), bool) if real is None else np.asarray(real, bool)
+    cap_on = gen & real if (gen & real).any() else gen
     capped = False
-    if max_frr is not None and gen.any():
-        frr_level = float(np.quantile(sims[gen] - shift[t_idx[gen]], max_frr, method="lower"))
+    if max_frr is not None and cap_on.any():
+        frr_level = float(np.quantile(sims[cap_on] - shift[t_idx[cap_on]], max_frr, method="lower"))
         capped = frr_level < global_th
         global_th = min(global_th, frr_level)
     thresholds = np.clip(global_th + shift, -1.0, 1.0).astype(np.float32)
@@ -204,6 +214,8 @@ def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.nda
         "chars_calibrated": int((n_c > 0).sum()),
         "far_measured": float(accepted[imp].mean()),
         "frr_measured": float((~accepted[genuine & known]).mean()) if n_gen else None,
+        "frr_real_measured": float((~accepted[gen & real]).mean()) if (gen & real).any() else None,
+        "max_frr_counts": "real genuine pairs" if (gen & real).any() else "all genuine pairs",
         "min": float(thresholds.min()), "median": float(np.median(thresholds)), "max": float(thresholds.max()),
     }
     return thresholds, info
@@ -251,7 +263,8 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
     sims = pair_similarities(rec, pairs)
     ok = ~np.isnan(sims)
     thresholds, info = compute_thresholds(sims[ok], [t for t, k in zip(pairs.targets, ok, strict=True) if k],
-                                          pairs.genuine[ok], art.chars, far, max_frr=max_frr)
+                                          pairs.genuine[ok], art.chars, far, max_frr=max_frr,
+                                          real=pairs.is_real()[ok])
     if labelled:  # real labelled samples: fit the softmax temperature too (synthesised ones are too easy)
         x = np.concatenate([x for x, _ in labelled])
         index = {c: i for i, c in enumerate(art.classes)}

@@ -77,7 +77,7 @@ def read_pair_csv(path: Path) -> tuple[Pairs, int]:
         genuine.append(g)
     if not xs:
         raise EvaluationError(f"{path}: none of its {len(rows)} images could be read")
-    return Pairs(np.stack(xs), targets, np.array(genuine), kinds), bad
+    return Pairs(np.stack(xs), targets, np.array(genuine), kinds, np.ones(len(xs), bool)), bad
 
 
 def synth_labelled(per_char: int, seed: int, unknown_fraction: float = 0.1, show: bool = False,
