@@ -195,8 +195,9 @@ def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.nda
     # shifted thresholds accept that share of all impostor pairs
     global_th = float(np.quantile(imp_sims - shift[t_idx[imp]], 1.0 - far, method="higher"))
     gen = genuine & (t_idx >= 0)
-    real = np.zeros(len(sims), bool) if real is None else np.asarray(real, bool)
-    cap_on = gen & real if (gen & real).any() else gen
+    real_gen = gen if real is None else gen & np.asarray(real, bool)
+    real_gen = real_gen if real is not None and real_gen.any() else None
+    cap_on = gen if real_gen is None else real_gen
     capped = False
     if max_frr is not None and cap_on.any():
         frr_level = float(np.quantile(sims[cap_on] - shift[t_idx[cap_on]], max_frr, method="lower"))
@@ -214,8 +215,8 @@ def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.nda
         "chars_calibrated": int((n_c > 0).sum()),
         "far_measured": float(accepted[imp].mean()),
         "frr_measured": float((~accepted[genuine & known]).mean()) if n_gen else None,
-        "frr_real_measured": float((~accepted[gen & real]).mean()) if (gen & real).any() else None,
-        "max_frr_counts": "real genuine pairs" if (gen & real).any() else "all genuine pairs",
+        "frr_real_measured": None if real_gen is None else float((~accepted[real_gen]).mean()),
+        "max_frr_counts": "all genuine pairs" if real_gen is None else "real genuine pairs",
         "min": float(thresholds.min()), "median": float(np.median(thresholds)), "max": float(thresholds.max()),
     }
     return thresholds, info

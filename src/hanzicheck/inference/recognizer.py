@@ -130,15 +130,10 @@ class Recognizer:
     def classify_probs(self, probs: np.ndarray, top_k: int = 5) -> list[Classification]:
         k = max(1, min(int(top_k), probs.shape[1]))
         order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        out = []
-        for p, idx in zip(probs, order, strict=True):
-            best = int(idx[0])
-            conf = float(p[best])
-            char = self.classes[best]
-            if best == self._unknown or conf < self.artifacts.confidence_threshold:
-                char = UNKNOWN
-            out.append(Classification(char, conf, [(self.classes[int(i)], float(p[int(i)])) for i in idx]))
-        return out
+        answer = answers(probs, self._unknown, self.artifacts.confidence_threshold)
+        return [Classification(self.classes[int(a)], float(p[idx[0]]),
+                               [(self.classes[int(i)], float(p[int(i)])) for i in idx])
+                for p, idx, a in zip(probs, order, answer, strict=True)]
 
     def similarities(self, emb: np.ndarray) -> np.ndarray:
         """Cosine similarity of each (raw) embedding to every template: [N, n_chars]."""
