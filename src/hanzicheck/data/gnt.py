@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import struct
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 from typing import BinaryIO
@@ -158,15 +158,22 @@ def _records(stream: BinaryIO, name: str) -> Iterator[tuple[int, bytes, int, int
         offset += size
 
 
-def read_gnt(path: str | os.PathLike, limit: int | None = None, tag_order: str | None = None) -> Iterator[Sample]:
+def read_gnt(path: str | os.PathLike, limit: int | None = None, tag_order: str | None = None,
+             keep: Callable[[int], bool] | None = None) -> Iterator[Sample]:
     """Stream the samples of a ``.gnt`` file, a folder of them or a ``.zip`` archive (members read in place).
 
-    ``tag_order`` ("gb2312" or "reversed") fixes the tags' byte order; by default it is detected."""
+    ``tag_order`` ("gb2312" or "reversed") fixes the tags' byte order; by default it is detected. ``keep(i)``
+    (optional) picks records by their index in the order ``iter_labels`` yields them; the others are skipped
+    undecoded (and do not count towards ``limit``)."""
     n = 0
+    index = -1
     orders = TagOrder(fixed=tag_order)
     for name, stream in iter_members(path, ".gnt"):
         writer = writer_from_name(name.rsplit(":", 1)[-1])
         for label, (_, _, width, height, pixels) in orders.labelled(_records(stream, name), name):
+            index += 1
+            if keep is not None and not keep(index):
+                continue
             image = np.frombuffer(pixels, dtype=np.uint8).reshape(height, width)
             yield Sample(image, label, writer)
             n += 1

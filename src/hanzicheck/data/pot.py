@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -64,13 +64,20 @@ def _split_strokes(points: np.ndarray, n_strokes: int, name: str, offset: int) -
 
 
 def read_pot(path: str | os.PathLike, limit: int | None = None, size: int = 64,
-             tag_order: str | None = None) -> Iterator[Sample]:
-    """Stream the samples of a ``.pot`` file, folder or ``.zip``: strokes kept, rendered to ``size``² images."""
+             tag_order: str | None = None, keep: Callable[[int], bool] | None = None) -> Iterator[Sample]:
+    """Stream the samples of a ``.pot`` file, folder or ``.zip``: strokes kept, rendered to ``size``² images.
+
+    ``keep(i)`` (optional) picks records by their index in the order ``iter_labels`` yields them; the others
+    are skipped unrendered (and do not count towards ``limit``)."""
     n = 0
+    index = -1
     orders = TagOrder(prefer=REAL_TAG_ORDER, fixed=tag_order)
     for name, stream in iter_members(path, ".pot"):
         writer = writer_from_name(name.rsplit(":", 1)[-1])
         for label, (offset, _, strokes) in orders.labelled(_records(stream, name), name):
+            index += 1
+            if keep is not None and not keep(index):
+                continue
             drawn = [s for s in strokes if len(s)]
             if not drawn:
                 raise DataFormatError(f"{name}: offset {offset}: sample {label!r} has no points")

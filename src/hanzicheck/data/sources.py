@@ -139,14 +139,40 @@ def _readers() -> dict[str, Callable[..., Iterator[Sample]]]:
             "folder": folder.read_folder, "strokes": _iter_strokes}
 
 
-def iter_samples(path: str | os.PathLike, format: str | None = None, limit: int | None = None) -> Iterator[Sample]:
-    """Stream the samples of any source (format detected unless given), at most ``limit`` of them."""
+def iter_samples(path: str | os.PathLike, format: str | None = None, limit: int | None = None,
+                 keep: Callable[[int], bool] | None = None) -> Iterator[Sample]:
+    """Stream the samples of any source (format detected unless given), at most ``limit`` of them.
+
+    ``keep(i)`` (optional) picks samples by their index in the order :func:`iter_labels` yields them; CASIA
+    readers skip the others without decoding or rendering them. ``limit`` counts the samples read, kept or not
+    (the same first ``limit`` records that ``iter_labels(..., limit)`` sees)."""
     fmt = format or detect_format(path)
     readers = _readers()
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if keep is None:
+        samples = readers[fmt](path)
+        return samples if limit is None else islice(samples, limit)
+    if fmt in ("gnt", "pot"):
+        if limit is None:
+            return readers[fmt](path, keep=keep)
+        return _until(readers[fmt](path, keep=lambda i: i < limit and keep(i)), keep, limit)
     samples = readers[fmt](path)
-    return samples if limit is None else islice(samples, limit)
+    return (s for i, s in enumerate(samples if limit is None else islice(samples, limit)) if keep(i))
+
+
+def _until(samples: Iterator[Sample], keep: Callable[[int], bool], limit: int) -> Iterator[Sample]:
+    """``samples`` (already filtered by ``keep``) up to the last kept index below ``limit``: stops reading there."""
+    remaining = sum(1 for i in range(limit) if keep(i))
+    return islice(samples, remaining)
+
+
+def iter_labels(path: str | os.PathLike, format: str | None = None,
+                limit: int | None = None) -> Iterator[tuple[str, str]]:
+    """(label, writer) of every sample in the order :func:`iter_samples` yields them, images left undecoded
+    where the format allows (CASIA, EMNIST, npz, folders): the cheap first pass of a selection."""
+    labels = _iter_labels(path, format or detect_format(path))
+    return labels if limit is None else islice(labels, limit)
 
 
 def _iter_labels(path: str | os.PathLike, fmt: str) -> Iterator[tuple[str, str]]:

@@ -18,10 +18,12 @@ from ..data.charset import NUM_CLASSES, UNKNOWN_INDEX
 from ..data.dataset import (
     BatchStream,
     LabeledArrays,
+    UnknownCap,
     brightness_ratio,
     check_brightness,
     class_balance,
     load_source,
+    load_training_sources,
     synth_arrays,
     writer_split,
 )
@@ -57,6 +59,11 @@ class TrainConfig:
     synth: dict = field(default_factory=dict)  # SynthConfig overrides
     files: tuple[str, ...] = ()  # GNT/POT/EMNIST/npz/folder sources mixed into every batch
     file_fraction: float = 0.5
+    # file sources holding HSK1 characters keep every HSK1 sample, at most this many of each other label and at
+    # most this share of Unknown (CASIA-HWDB's 3,700 other classes; see data.dataset.UnknownCap) ...
+    file_unknown_per_class: int = 16
+    file_unknown_share: float = 0.5
+    file_unknown_fraction: float | None = None  # ... and batches draw Unknown from them this often (None: unknown_fraction)
     file_val_fraction: float = 0.1  # share of file-source writers held out for validation
     dev: tuple[str, ...] = ()  # real handwriting evaluated each epoch (selects the best checkpoint)
     val_per_class: int = 4
@@ -222,7 +229,8 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     (run / "config.json").write_text(json.dumps(asdict(config), ensure_ascii=False, indent=2))
     keras.utils.set_random_seed(config.seed)
     synth_config = _synth_config(config.synth)
-    files = _load_dev(config.files)
+    files = load_training_sources(config.files, UnknownCap(config.file_unknown_per_class,
+                                                           config.file_unknown_share, config.seed))
     dev = _load_dev(config.dev)
 
     pool = _class_pool(config.chars)
@@ -231,7 +239,8 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
                        unknown=max(1, round(config.val_per_class * n_classes * config.unknown_fraction)))
     if files is not None:  # file sources: hold out whole writers for validation
         train_mask, val_mask = writer_split(files.writers, config.file_val_fraction, config.seed)
-        val = LabeledArrays(*(np.concatenate([getattr(val, k), getattr(files, k)[val_mask]])
+        held = files.subset(val_mask).as_float32()
+        val = LabeledArrays(*(np.concatenate([getattr(val, k), getattr(held, k)])
                               for k in ("x", "y", "writers")))
         files = files.subset(train_mask)
     # The spec's brightness check is about the whole class set; a few hand-picked characters may differ.
@@ -255,10 +264,12 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
 
     stream = BatchStream(config.batch_size, config.seed, config.unknown_fraction, synth_config, files,
                          config.file_fraction, workers=config.workers,
-                         start_batch=initial_epoch * config.steps_per_epoch, pool=pool)
+                         start_batch=initial_epoch * config.steps_per_epoch, pool=pool,
+                         file_unknown_fraction=config.file_unknown_fraction)
     # fresh batches (their own seed) that re-estimate batch norm after every epoch and once more at the end
     recal = BatchStream(config.batch_size, config.seed + 30_000, config.unknown_fraction, synth_config, files,
-                        config.file_fraction, workers=0, pool=pool)
+                        config.file_fraction, workers=0, pool=pool,
+                        file_unknown_fraction=config.file_unknown_fraction)
     batches = [x for x, _ in itertools.islice(iter(recal), config.bn_recalibration)]
     monitor = "dev_score" if dev is not None else "val_accuracy"
     callbacks = [
