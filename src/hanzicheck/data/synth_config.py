@@ -85,8 +85,11 @@ class SynthConfig:
     noise_prob: float = 0.3
     noise: tuple[float, float] = (2.0, 10.0)  # pixel noise sigma (0–255 scale)
     supersample: int = 2
-    fonts: bool = False  # system CJK fonts as an extra source (used only when fonts are installed)
-    font_prob: float = 0.1
+    # handwriting fonts from npm (synth_fonts.FONTS keys, e.g. synth_fonts.TRAIN_FONTS): a share of the characters
+    # drawn from a font that has the glyph in its simplified form, with the same placement, warp and paper
+    fonts: tuple[str, ...] = ()
+    font_prob: float = 0.3
+    font_pen_prob: float = 0.5  # of those, the glyph's centre line redrawn with a ballpoint-like pen
     # Unknown class mixture (relative weights)
     unknown_weights: tuple[tuple[str, float], ...] = (
         ("other_char", 0.45), ("fragment", 0.12), ("latin", 0.18), ("mnist", 0.13), ("scribble", 0.12),
@@ -122,6 +125,8 @@ class SynthConfig:
             if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
                 if value[0] > value[1]:
                     raise ValueError(f"SynthConfig.{name}: range {value} has low > high")
+        if not all(isinstance(f, str) for f in self.fonts):
+            raise ValueError(f"SynthConfig.fonts: a list of font names (e.g. [\"long-cang\"]), got {self.fonts!r}")
         if self.supersample < 1:
             raise ValueError(f"SynthConfig.supersample must be ≥ 1, got {self.supersample}")
         kinds = {k for k, _ in self.unknown_weights}
