@@ -160,7 +160,7 @@ def test_errors(db):
         diagnose(image(db, "大"), "☃", db=db)
     with pytest.raises(InkError, match="no ink"):
         diagnose(np.full((64, 64), 255, np.uint8), "大", db=db)
-    with pytest.raises(InkError, match="cannot read"):
+    with pytest.raises(InkError, match="not an image"):
         diagnose(b"not an image", "大", db=db)
 
 
@@ -178,3 +178,82 @@ def test_real_handwriting_rarely_blamed(db, real_data):
         chars = db.get(str(data["labels"][i]))
         blamed += bool(analyse(data["images"][i], chars.medians, chars.rad_strokes).missing)
     assert blamed <= 4  # ~9% measured on 150 such samples
+
+
+# ---------------------------------------------------------------- issue 17: one image pipeline, a work budget
+
+
+def test_16bit_png_is_diagnosed_like_its_8bit_original(db, tmp_path):
+    """Grey ink on grey paper in a 16-bit PNG: the same diagnosis as the 8-bit file (it read as blank before)."""
+    from PIL import Image
+
+    eight = (230 - (255 - image(db, "二")).astype(np.float64) * (130 / 255)).round().astype(np.uint8)
+    p8, p16 = tmp_path / "er8.png", tmp_path / "er16.png"
+    Image.fromarray(eight).save(p8)
+    Image.fromarray(eight.astype(np.uint16) * 257).save(p16)
+    d8, d16 = diagnose(p8, "二", db=db), diagnose(p16, "二", db=db)
+    assert d8.verdict == "correct"
+    assert d16.to_dict() | {"file": None} == d8.to_dict() | {"file": None}
+
+
+def test_each_image_is_decoded_once(db, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from fake_artifacts import write_fake_artifacts
+    from hanzicheck.inference.recognizer import Recognizer
+
+    rec = Recognizer.load(write_fake_artifacts(tmp_path / "model"))
+    path = tmp_path / "da.png"
+    Image.fromarray(image(db, "大")).save(path)
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    rec.diagnose(path, "大")
+    assert len(opened) == 1
+
+
+def test_diagnosis_has_the_pixel_cap_of_preprocess(db):
+    """A few-kilobyte PNG of 50 megapixels is refused by the shared guard, not decoded."""
+    import io
+
+    from PIL import Image
+
+    from hanzicheck.data.preprocess import InvalidImageError
+
+    buf = io.BytesIO()
+    Image.new("1", (10_000, 5_000), 1).save(buf, "PNG")
+    with pytest.raises(InvalidImageError, match="too large"):
+        diagnose(buf.getvalue(), "大", db=db)
+
+
+def test_huge_stroke_drawing_costs_bounded_work(db):
+    """200 strokes × 100 zigzag points (within the service's limits): bounded points, under a second or two."""
+    import time
+
+    from hanzicheck.inference.budget import MAX_INK_POINTS
+
+    rng = np.random.default_rng(0)
+    strokes = [rng.random((100, 2)) * 1000 for _ in range(200)]
+    chars = db.get("影")
+    start = time.process_time()
+    a = analyse(strokes, chars.medians, chars.rad_strokes)
+    assert len(a.drawing.points) <= MAX_INK_POINTS
+    assert time.process_time() - start < 10  # ~0.3 s here; it was minutes and gigabytes before
+
+
+def test_too_many_strokes_are_refused(db):
+    with pytest.raises(InkError, match="at most 200"):
+        diagnose([[[0, 0], [1, 1]]] * 201, "大", db=db)
+
+
+def test_deadline_stops_the_diagnosis(db):
+    import time
+
+    from hanzicheck.inference.diagnose import DiagnosisTimeout
+
+    rng = np.random.default_rng(0)
+    strokes = [rng.random((100, 2)) * 1000 for _ in range(200)]
+    start = time.monotonic()
+    with pytest.raises(DiagnosisTimeout, match="stopped"):
+        diagnose(strokes, "影", db=db, timeout_s=0.02)
+    assert time.monotonic() - start < 1.0

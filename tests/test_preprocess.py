@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import warnings
 
 import numpy as np
@@ -214,3 +215,71 @@ def test_large_photo_is_reduced_and_still_centred():
     img[470:530, 700:1200] = 20
     cy, cx = _centre_of_ink(preprocess(img))
     assert abs(cy - 19.5) < 1.5 and abs(cx - 19.5) < 1.5
+
+
+# ---------------------------------------------------------------- issue 17: one guarded decoder
+
+
+def test_16bit_png_keeps_its_grey_levels(tmp_path):
+    """A 16-bit greyscale PNG with grey ink on grey paper reads like its 8-bit original."""
+    eight = _cross(96, ink=100, paper=230)
+    path = tmp_path / "cross16.png"
+    Image.fromarray(eight.astype(np.uint16) * 257).save(path)
+    with Image.open(path) as im:
+        assert im.mode.startswith("I;16")
+    assert np.array_equal(preprocess(path), preprocess(eight))
+
+
+@pytest.mark.parametrize("fmt", ["PPM", "TGA", "PCX", "EPS"])
+def test_formats_outside_the_allow_list_are_refused(fmt):
+    """Only PNG, JPEG, WebP, BMP, GIF and TIFF are decoded; EPS would go to Ghostscript."""
+    data = _png(Image.fromarray(_cross(64)).convert("RGB" if fmt == "EPS" else "L"), fmt)
+    with pytest.raises(InvalidImageError, match="not an image in a format hanzicheck reads"):
+        preprocess(data)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG"])
+def test_animated_images_are_refused(fmt):
+    frames = [Image.fromarray(_cross(64)), Image.fromarray(_cross(64, off=(10, 10)))]
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, save_all=True, append_images=frames[1:])
+    with pytest.raises(InvalidImageError, match=f"animated {fmt}.*single still image"):
+        preprocess(buf.getvalue())
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder"])
+def test_only_regular_files_are_read(kind, tmp_path):
+    import os
+
+    path = {"device": "/dev/zero", "fifo": tmp_path / "pipe.png", "folder": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it for reading would wait for a writer
+    start = time.monotonic()
+    with pytest.raises(InvalidImageError, match="folder" if kind == "folder" else "not a regular file"):
+        preprocess(path)
+    assert time.monotonic() - start < 2
+
+
+def test_file_over_the_size_cap_is_refused_before_reading(tmp_path, monkeypatch):
+    import hanzicheck.data.preprocess as pp
+
+    path = tmp_path / "big.png"
+    path.write_bytes(_png(_cross(64)))
+    monkeypatch.setattr(pp, "MAX_FILE_BYTES", 100)
+    with pytest.raises(InvalidImageError, match="over the limit"):
+        preprocess(path)
+
+
+def test_no_ink_error_names_the_file(tmp_path):
+    path = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(path)
+    with pytest.raises(InvalidImageError, match=f"{path}: no ink"):
+        preprocess(path)
+
+
+def test_decode_errors_do_not_leak_stream_reprs():
+    data = _png(_cross(200))
+    for bad in (b"garbage", data[: len(data) // 2]):
+        with pytest.raises(InvalidImageError) as err:
+            preprocess(bad, name="the uploaded file")
+        assert "the uploaded file" in str(err.value) and "object at 0x" not in str(err.value)

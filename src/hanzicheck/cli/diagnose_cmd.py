@@ -14,11 +14,17 @@ def _fail(message: str):
     raise typer.Exit(2)
 
 
+MAX_STROKES_JSON_BYTES = 16 * 1024 * 1024  # a pen-stroke file larger than this is refused before reading
+
+
 def load_strokes_json(path: Path) -> list:
     """A pen-stroke file: ``[[[x, y], ...], ...]`` or ``{"strokes": [...]}`` (x, y with y down)."""
+    from ..data.preprocess import read_regular_file
+
+    raw = read_regular_file(path, MAX_STROKES_JSON_BYTES)  # ValueError naming the file
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
         raise ValueError(f"cannot read strokes from {path}: {e}") from e
     strokes = data.get("strokes") if isinstance(data, dict) else data
     if not isinstance(strokes, list) or not strokes:
@@ -42,19 +48,21 @@ def register(app) -> None:
     ) -> None:
         """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke."""
         from ..data.strokes import default_db
-        from ..inference.diagnose import InkError, diagnose_analysis
+        from ..inference.align import decode
+        from ..inference.diagnose import DiagnosisTimeout, InkError, diagnose_analysis
 
+        target = target.strip()
         db = default_db()
         if len(target) != 1 or target not in db:
             _fail(f"unknown target {target!r}: give one Chinese character that has stroke data (e.g. 我)")
-        if not path.is_file():
+        if path.is_dir():
+            _fail(f"{path}: a folder; give one image or a .json file of pen strokes")
+        if not path.exists():
             _fail(f"{path}: no such file")
-        drawing = path
-        if path.suffix.lower() == ".json":
-            try:
-                drawing = load_strokes_json(path)
-            except ValueError as e:
-                _fail(str(e))
+        try:  # read and decode once (regular files only, size and pixel caps): the overlay reuses it
+            drawing = load_strokes_json(path) if path.suffix.lower() == ".json" else decode(path)
+        except ValueError as e:  # InkError (preprocess's InvalidImageError) is one
+            _fail(str(e))
         recognizer = None
         if model is not None:
             try:
@@ -64,9 +72,10 @@ def register(app) -> None:
             except Exception as e:  # noqa: BLE001 - any load failure is a one-line CLI error
                 _fail(f"cannot load the model from {model}: {e}")
         try:
-            result, analysis = diagnose_analysis(drawing, target, recognizer=recognizer, db=db)
-        except (InkError, KeyError) as e:
-            _fail(f"{path}: {e}")
+            result, analysis = diagnose_analysis(drawing, target, recognizer=recognizer, db=db, name=str(path))
+        except (InkError, KeyError, DiagnosisTimeout) as e:
+            message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+            _fail(message if message.startswith(str(path)) else f"{path}: {message}")
         result.file = str(path)
         if overlay is not None:
             from ..inference.diagnose_overlay import save_overlay

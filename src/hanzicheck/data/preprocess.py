@@ -5,11 +5,18 @@ Steps: decode to a 2-D uint8 array (composite transparency on white) → find th
 (from the border when it is uniform, else from the image's majority) → darkness = how far below paper a pixel is,
 with a noise floor → bounding box of the ink (isolated specks ignored) → square pad, anti-aliased resize → darkest
 ink to 0. A uint8 2-D array (what readers and the synthesiser yield) takes the fast path: no PIL decode.
+
+Decoding (``to_gray``) is the one image decoder of the package (classification, verification and diagnosis):
+files must be regular files of at most ``MAX_FILE_BYTES``, checked before reading; only ``ALLOWED_FORMATS`` are
+decoded (never EPS/PostScript and the other formats Pillow would hand to outside programs); animated images
+(GIF, APNG, multi-page TIFF) are refused; 16-bit greyscale keeps its full range.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +32,8 @@ MAX_PIXELS = 40_000_000  # larger inputs are refused (decompression bombs)
 MAX_WORK_SIDE = 512  # bigger images are box-reduced first: the output is 40×40 anyway
 MIN_CONTRAST = 24  # grey levels between paper and the darkest ink below which there is no ink
 NOISE_FLOOR = 0.15  # darkness below this fraction of the contrast counts as paper (paper tone, noise, JPEG)
+MAX_FILE_BYTES = 64 * 1024 * 1024  # image files larger than this are refused before reading
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # Pillow format ids decoded; nothing else
 
 
 class InvalidImageError(ValueError):
@@ -35,19 +44,20 @@ class _NoInk(Exception):
     """A readable image without strokes (blank paper, or only noise)."""
 
 
-def preprocess(image: Any, allow_blank: bool = False) -> np.ndarray:
+def preprocess(image: Any, allow_blank: bool = False, name: str | None = None) -> np.ndarray:
     """Any image → float32 [40, 40] in [0, 1], dark strokes (0) on light paper (1), cropped, centred, aspect kept.
 
     ``image``: a path (str/Path), encoded bytes, a PIL image or a numpy array (2-D, or H×W×1/2/3/4; uint8, other
     integers, bool or float in [0, 1] or [0, 255]). Raises ``InvalidImageError`` when it is not a readable image,
     has no pixels, is over 40 megapixels, or holds no ink. ``allow_blank=True`` (training data, where a rare blank
-    sample must not stop a run) returns plain paper (all ones) for an image without ink instead.
+    sample must not stop a run) returns plain paper (all ones) for an image without ink instead. ``name``: what
+    error messages call the image (default: the path, "the given bytes", ...).
     """
     if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 2:
         gray = image  # fast path: readers and the synthesiser
         _check_size(gray.shape[1], gray.shape[0])
     else:
-        gray = to_gray(image)
+        gray = to_gray(image, name)
     if max(gray.shape) > MAX_WORK_SIDE:
         gray = _shrink(gray)
     try:
@@ -55,7 +65,8 @@ def preprocess(image: Any, allow_blank: bool = False) -> np.ndarray:
     except _NoInk as e:
         if allow_blank:
             return np.ones((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-        raise InvalidImageError(str(e)) from None
+        what = name or _default_name(image)
+        raise InvalidImageError(f"{what}: {e}" if what else str(e)) from None
 
 
 def preprocess_batch(images: Iterable[Any]) -> np.ndarray:
@@ -71,24 +82,64 @@ def preprocess_batch(images: Iterable[Any]) -> np.ndarray:
 # ---------------------------------------------------------------- decoding
 
 
-def to_gray(image: Any) -> np.ndarray:
-    """Any accepted input → uint8 2-D grayscale, transparency composited on white."""
-    if isinstance(image, (str, Path)):
+def to_gray(image: Any, name: str | None = None) -> np.ndarray:
+    """Any accepted input → uint8 2-D grayscale, transparency composited on white (the package's one decoder).
+
+    ``name``: what error messages call the image (default: the path, "the given bytes", "the PIL image")."""
+    if isinstance(image, (str, os.PathLike)):
         path = Path(image)
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise InvalidImageError(f"cannot read {path}: {e.strerror or e}") from e
-        return _decode(data, str(path))
+        what = name or str(path)
+        return _decode(read_regular_file(path, MAX_FILE_BYTES, InvalidImageError, what), what)
     if isinstance(image, (bytes, bytearray, memoryview)):
-        return _decode(bytes(image), "the given bytes")
+        return _decode(bytes(image), name or "the given bytes")
     if isinstance(image, Image.Image):
         _check_size(*image.size)
-        return _pil_to_gray(image, "the PIL image")
+        return _pil_to_gray(image, name or "the PIL image")
     if isinstance(image, np.ndarray):
         return _array_to_gray(image)
     raise InvalidImageError(f"cannot read an image from a {type(image).__name__}: give a path, bytes, a PIL image "
                             "or a numpy array")
+
+
+def _default_name(image: Any) -> str | None:
+    if isinstance(image, (str, os.PathLike)):
+        return str(image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return "the given bytes"
+    return None
+
+
+def read_regular_file(path: str | os.PathLike, max_bytes: int, error: type[Exception] = ValueError,
+                      what: str | None = None) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``; ``error`` (naming the file)
+    otherwise. Checked on the opened file before reading: a FIFO, a device (/dev/zero) or a folder fails at once."""
+    what = what or str(path)
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer must not wait; it is refused just below
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        raise error(f"{what}: cannot read it ({e.strerror or e})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise error(f"{what}: {kind}; give a file")
+        if info.st_size > max_bytes:
+            raise error(f"{what}: {info.st_size:,} bytes, over the limit of {max_bytes:,}")
+        chunks, size = [], 0
+        while size <= max_bytes:  # read to the end, never past the limit (the file may grow meanwhile)
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise error(f"{what}: over the limit of {max_bytes:,} bytes")
+        return b"".join(chunks)
+    except OSError as e:
+        raise error(f"{what}: cannot read it ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
 
 
 def _check_size(width: int, height: int) -> None:
@@ -105,22 +156,36 @@ def _decode(data: bytes, what: str) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
             _check_size(*im.size)
+            if getattr(im, "is_animated", False):
+                raise InvalidImageError(f"an animated {im.format} ({getattr(im, 'n_frames', 'several')} frames): "
+                                        "send a single still image")
             im.load()
         except InvalidImageError as e:
             raise InvalidImageError(f"{what}: {e}") from None
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
             raise InvalidImageError(f"{what}: the image is too large (decompression bomb guard): {e}") from e
-        except UnidentifiedImageError as e:
-            raise InvalidImageError(f"{what} is not an image in a format Pillow reads (PNG, JPEG, BMP, WebP, …)") from e
+        except UnidentifiedImageError:
+            raise InvalidImageError(f"{what} is not an image in a format hanzicheck reads "
+                                    f"({', '.join(ALLOWED_FORMATS)})") from None
         except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as e:
-            raise InvalidImageError(f"{what}: cannot decode the image (truncated or corrupt?): {e}") from e
+            raise InvalidImageError(f"{what}: cannot decode the image (truncated or corrupt?): "
+                                    f"{_no_repr(str(e))}") from None
     return _pil_to_gray(im, what)
+
+
+def _no_repr(text: str) -> str:
+    """Pillow's messages name the stream they read (``<_io.BytesIO object at 0x…>``): drop that."""
+    import re
+
+    return re.sub(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>", "", text)
 
 
 def _pil_to_gray(im: Image.Image, what: str) -> np.ndarray:
     try:
+        if im.mode.startswith("I;16"):  # 16-bit greyscale: its full range, whatever the largest value present
+            return np.rint(np.asarray(im, dtype=np.float64) * (255.0 / 65535.0)).astype(np.uint8)
         if im.mode == "P":
             im = im.convert("RGBA") if "transparency" in im.info else im.convert("L")
         if im.mode in ("I;16", "I;16L", "I;16B", "I", "F"):

@@ -7,63 +7,42 @@ working pixel, labelled by stroke). ``align`` maps ``P`` onto ``Q``: a few itera
 fitting an affine transform (kept near its start, so that a missing stroke cannot drag the rest away), then a
 small per-stroke shift, as a writer's strokes are each a little off.
 
-Everything is plain numpy on a few hundred points: no SciPy, no OpenCV.
+Everything is plain numpy on a few hundred points: no SciPy, no OpenCV. Images are decoded by
+``data/preprocess.py``'s ``to_gray`` (the package's one decoder, with its guards); the work is bounded as
+``inference/budget.py`` describes, and every loop checks an optional :class:`~.budget.Deadline`.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from ..data.preprocess import InvalidImageError, to_gray
+from .budget import MAX_INK_POINTS, MAX_INPUT_POINTS, MAX_STROKES, NO_DEADLINE, Deadline
+
 FRAME = 64.0  # working-frame size of the drawing's longest side, in working pixels
 _MAX_SIDE = 384  # larger images are reduced first (speed; a character needs no more)
-_MAX_POINTS = 450
-REF_SPACING = 1.5  # working pixels between reference points  # ink points kept (a coarser grid beyond that)
+_MAX_POINTS = 450  # image ink points kept (a coarser grid beyond that)
+REF_SPACING = 1.5  # working pixels between reference points
 
 
-class InkError(ValueError):
-    """The input holds no usable drawing (unreadable, blank, no contrast)."""
+# The one error type for a drawing that cannot be diagnosed (unreadable, blank, too big): preprocess's.
+InkError = InvalidImageError
 
 
 # -- images → ink ---------------------------------------------------------------------------------------------
-def to_gray(image) -> np.ndarray:
-    """A path, bytes, PIL image or array (gray, RGB, RGBA) → float32 gray 2-D array in 0..255.
-
-    Transparent pixels count as white paper (canvas exports)."""
-    if isinstance(image, (str, os.PathLike, bytes, bytearray)):
-        try:
-            src = io.BytesIO(image) if isinstance(image, (bytes, bytearray)) else image
-            with Image.open(src) as im:
-                im.load()
-                image = im.copy()
-        except (OSError, ValueError) as e:
-            name = "the given bytes" if isinstance(image, (bytes, bytearray)) else str(image)
-            raise InkError(f"cannot read an image from {name}: {e}; give a PNG/JPEG/BMP file") from e
-    if isinstance(image, Image.Image):
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")
-            paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(paper, rgba)
-        image = np.asarray(image.convert("L"), dtype=np.float32)
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] in (3, 4):
-        if arr.shape[2] == 4:
-            alpha = arr[..., 3:4].astype(np.float32) / (255.0 if arr.dtype == np.uint8 else 1.0)
-            arr = arr[..., :3] * alpha + (255.0 if arr.dtype == np.uint8 else 1.0) * (1 - alpha)
-        arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if arr.ndim != 2 or min(arr.shape) < 8:
-        raise InkError(f"expected a 2-D image of at least 8×8 pixels, got shape {np.shape(image)}")
-    arr = arr.astype(np.float32)
-    if arr.max() <= 1.0 and np.issubdtype(np.asarray(image).dtype, np.floating):
-        arr = arr * 255.0  # float images in 0..1
-    return arr
+def decode(image, name: str | None = None) -> np.ndarray:
+    """A path, bytes, PIL image or array → uint8 gray 2-D array (``preprocess.to_gray``: its format allow-list,
+    size and pixel caps, 16-bit range; transparency on white paper), at least 8×8 pixels."""
+    gray = image if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 2 \
+        else to_gray(image, name)
+    if min(gray.shape) < 8:
+        what = f"{name}: " if name else ""
+        raise InkError(f"{what}expected an image of at least 8×8 pixels, got {gray.shape[1]}×{gray.shape[0]}")
+    return gray
 
 
 def _otsu(values: np.ndarray) -> float:
@@ -79,6 +58,7 @@ def _otsu(values: np.ndarray) -> float:
 def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
     """Gray image → (bool ink mask, scale of the mask relative to the input). Either polarity; uneven paper
     (photos, shading) is flattened against a coarse estimate of the paper brightness."""
+    gray = np.asarray(gray, np.float32)
     h, w = gray.shape
     scale = min(1.0, _MAX_SIDE / max(h, w))
     if scale < 1.0:
@@ -134,8 +114,9 @@ class Drawing:
     directions: np.ndarray | None = None  # (m, 2) unit tangents, pen strokes only
 
 
-def drawing_from_image(image) -> Drawing:
-    gray = to_gray(image)
+def drawing_from_image(image, name: str | None = None) -> Drawing:
+    """An image (anything ``decode`` takes; a uint8 2-D array is used as it is) → ink points."""
+    gray = decode(image, name)
     mask, scale = ink_mask(gray)
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
@@ -187,21 +168,36 @@ def _tangents(line: np.ndarray) -> np.ndarray:
 
 
 def drawing_from_strokes(strokes: Sequence) -> Drawing:
-    """Pen strokes (each (n, 2) x, y with y down, any unit) → points along the pen's path, 1 working px apart."""
-    arrays = [np.asarray(s, np.float32).reshape(-1, 2) for s in strokes]
+    """Pen strokes (each (n, 2) x, y with y down, any unit) → points along the pen's path, 1 working px apart
+    (farther apart when that would make more than ``MAX_INK_POINTS``: each point then stands for more length).
+
+    At most ``MAX_STROKES`` strokes and ``MAX_INPUT_POINTS`` points (InkError beyond)."""
+    if len(strokes) > MAX_STROKES:
+        raise InkError(f"{len(strokes)} strokes; a diagnosis takes at most {MAX_STROKES}")
+    try:
+        arrays = [np.asarray(s, np.float32).reshape(-1, 2) for s in strokes]
+    except (ValueError, TypeError) as e:
+        raise InkError(f"strokes must be lists of [x, y] points ({e})") from None
     arrays = [a for a in arrays if len(a)]
     if not arrays:
         raise InkError("no ink found: the strokes hold no points")
+    if sum(len(a) for a in arrays) > MAX_INPUT_POINTS:
+        raise InkError(f"{sum(len(a) for a in arrays):,} points; a diagnosis takes at most {MAX_INPUT_POINTS:,}")
     allp = np.concatenate(arrays)
     lo, hi = allp.min(axis=0), allp.max(axis=0)
     extent = float(max(hi - lo))
     if not np.isfinite(extent):
         raise InkError("stroke points must be finite numbers")
     k = FRAME / extent if extent > 0 else 1.0
-    lines = [_resample((a - lo) * k, 1.0) for a in arrays]
+    scaled = [(a - lo) * k for a in arrays]
+    length = sum(float(np.hypot(*np.diff(a, axis=0).T).sum()) for a in scaled if len(a) > 1)
+    # bounded work, however long or zigzag the pen's path: a stroke gets at most length / spacing + 2 points, so
+    # with MAX_STROKES <= MAX_INK_POINTS / 4 the total stays within MAX_INK_POINTS
+    spacing = max(1.0, length / max(MAX_INK_POINTS - 2 * len(scaled), MAX_INK_POINTS / 2))
+    lines = [_resample(a, spacing) for a in scaled]
     pts = np.concatenate(lines)
     dirs = np.concatenate([_tangents(ln) for ln in lines])
-    return Drawing(pts, np.ones(len(pts), np.float32), 0.0, (1.0 / k, float(lo[0]), float(lo[1])), dirs)
+    return Drawing(pts, np.full(len(pts), spacing, np.float32), 0.0, (1.0 / k, float(lo[0]), float(lo[1])), dirs)
 
 
 # -- the reference ----------------------------------------------------------------------------------------------
@@ -309,13 +305,14 @@ def _fit_affine(src: np.ndarray, dst: np.ndarray, w: np.ndarray, A0: np.ndarray,
 
 
 def _icp(P: np.ndarray, drawing: Drawing, A0: np.ndarray, t0: np.ndarray, iterations: int,
-         ridge: float) -> tuple[np.ndarray, np.ndarray, float]:
+         ridge: float, deadline: Deadline = NO_DEADLINE) -> tuple[np.ndarray, np.ndarray, float]:
     """Robust two-way ICP from (A0, t0); returns A, t and the final truncated two-way distance."""
     Q = drawing.points
     wq = drawing.weights
     h = drawing.half_width
     A, t = A0.copy(), t0.copy()
     for it in range(iterations + 1):
+        deadline.check()
         tau = 12.0 + (4.0 - 12.0) * min(it / max(iterations - 1, 1), 1.0)
         Pt = (P @ A.T + t).astype(np.float32)
         D = sqdist(Pt, Q)
@@ -352,7 +349,8 @@ def _sheared(A: np.ndarray, t: np.ndarray, P: np.ndarray, shear: float) -> tuple
 
 
 def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iterations: int = 12,
-          ridge: float = 0.05, local_shift: float = 5.0, near: Alignment | None = None) -> Alignment:
+          ridge: float = 0.05, local_shift: float = 5.0, near: Alignment | None = None,
+          deadline: Deadline = NO_DEADLINE) -> Alignment:
     """Robust two-way ICP of the reference (strokes where ``keep`` is True) onto the drawing, then each
     component's own affine and a small shift per stroke. Starts: the kept strokes' box fitted to the ink's box,
     sheared by each of ``SLANTS`` (only unsheared with ``near``); with ``keep``, also ``near``'s transform (the
@@ -366,7 +364,8 @@ def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iter
         starts.append(near.whole)
     elif keep is not None and not keep_pts.all():
         starts.append(_bbox_init(ref.points, drawing))
-    A, t, _ = min((_icp(P, drawing, A0, t0, iterations, ridge) for A0, t0 in starts), key=lambda r: r[2])
+    A, t, _ = min((_icp(P, drawing, A0, t0, iterations, ridge, deadline) for A0, t0 in starts),
+                  key=lambda r: r[2])
     n = ref.n_strokes
     As = np.repeat(A[None], n, axis=0)
     ts = np.repeat(t[None], n, axis=0)
@@ -379,6 +378,7 @@ def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iter
         Pc = ref.points[sel]
         if len(Pc) < 6:
             continue
+        deadline.check()
         Ac, tc = _refine_component(Pc, Q, A, t)
         As[list(comp)] = Ac
         ts[list(comp)] = tc
@@ -387,6 +387,7 @@ def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iter
         labels = ref.labels
         Pt = np.einsum("nij,nj->ni", As[labels], ref.points) + ts[labels]
         for _ in range(2):
+            deadline.check()
             Ps = (Pt + shifts[labels]).astype(np.float32)
             D = sqdist(Ps, Q)
             iq = D.argmin(axis=1)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .align import to_gray
+from .align import decode
 from .diagnose import MISSING_SCORE, Analysis, is_strokes
 
 _SIDE = 384  # longest side of the overlay picture
@@ -40,7 +40,7 @@ def draw_overlay(image_or_strokes, analysis: Analysis) -> Image.Image:
             pen.line([tuple(p) for p in (a * k).tolist()], fill=(150, 150, 150), width=max(2, round(6 * k)),
                      joint="curve")
     else:
-        gray = to_gray(image_or_strokes)
+        gray = decode(image_or_strokes).astype(np.float32)  # a uint8 array (already decoded) is used as it is
         h, w = gray.shape
         k = _SIDE / max(w, h)
         faded = 255 - (255 - np.clip(gray, 0, 255)) * 0.55  # fade the drawing so the colours stand out

@@ -118,12 +118,13 @@ class Recognizer:
                 self._drop_templates = DropTemplates(self, db)
             return self._drop_templates
 
-    def diagnose(self, image_or_strokes: Any, target: str):
+    def diagnose(self, image_or_strokes: Any, target: str, timeout_s: float | None = 10.0):
         """Which strokes of ``target`` are missing (stroke alignment, inference/diagnose.py), with this model's
-        verdict and similarity."""
+        verdict and similarity. The diagnosis budget applies (inference/budget.py): bounded work, and
+        ``DiagnosisTimeout`` past ``timeout_s`` seconds (None: no deadline)."""
         from .diagnose import diagnose
 
-        return diagnose(image_or_strokes, target, recognizer=self)
+        return diagnose(image_or_strokes, target, recognizer=self, timeout_s=timeout_s)
 
     # ------------------------------------------------------------ on model outputs (CLI, service, evaluation)
 
