@@ -23,20 +23,26 @@ def register(app: typer.Typer) -> None:
         = 10.0,
         max_upload_mb: Annotated[float, typer.Option(help="Largest request body, in MiB.", min=0.01)] = 4.0,
         threads: Annotated[int, typer.Option(help="Inferences running at once.", min=1)] = 4,
+        header_timeout: Annotated[float, typer.Option(help="Seconds a connection has to send a request's headers "
+                                                           "before it is closed (slow clients).", min=0.1)] = 10.0,
+        cors_origin: Annotated[list[str], typer.Option("--cors-origin", help="An origin allowed to call the API "
+                                                       "from a browser page, e.g. https://app.example.org "
+                                                       "(repeatable; default: none).")] = [],
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     ) -> None:
         """Serve the API (/v1/classify, /v1/verify, /v1/diagnose, /docs) and the practice page at /."""
         try:
-            import uvicorn
-
             from ..inference.artifacts import ArtifactsError
             from ..service.app import create_app
+            from ..service.server import run
             from ..service.settings import Settings
         except ModuleNotFoundError as e:
             print(f"hanzicheck: serve needs {e.name!r}: pip install 'hanzicheck[serve]'", file=sys.stderr)
             raise typer.Exit(2) from e
         settings = Settings(model_dir=model, request_timeout_s=timeout,
-                            max_upload_bytes=int(max_upload_mb * 1024 * 1024), inference_threads=threads)
+                            max_upload_bytes=int(max_upload_mb * 1024 * 1024), inference_threads=threads,
+                            header_timeout_s=header_timeout,
+                            cors_origins=tuple(o.strip() for o in cors_origin if o.strip()))
         try:
             api = create_app(settings)
         except ArtifactsError as e:
@@ -44,4 +50,4 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from e
         print(f"hanzicheck: serving {api.state.recognizer.artifacts.path} on http://{host}:{port}/ "
               f"(API docs at /docs)", file=sys.stderr)
-        uvicorn.run(api, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+        run(api, host, port, settings.header_timeout_s, log_level)

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from .errors import install_handlers
-from .limits import BodyLimitMiddleware
+from .limits import AdmissionMiddleware, BodyLimitMiddleware
 from .routes import api_router, model_router
 from .settings import Settings
 
@@ -50,10 +50,21 @@ def create_app(settings: Settings | None = None, recognizer: Any = None) -> Fast
     app.state.recognizer = recognizer
     # Inference threads: enough to keep the cores busy, few enough that a flood queues instead of piling up.
     app.state.limiter = anyio.CapacityLimiter(settings.inference_threads)
+    # diagnoses (the costly requests) take at most this many of those threads; classify/verify keep the rest
+    app.state.diagnose_limiter = anyio.CapacityLimiter(min(settings.diagnose_threads, settings.inference_threads))
     app.state.stroke_db = None
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes,
                        timeout_s=settings.request_timeout_s)
+    every = ("inference requests", settings.max_queue)
+    app.add_middleware(AdmissionMiddleware, limits={
+        "/v1/classify": [every], "/v1/verify": [every],
+        "/v1/diagnose": [every, ("diagnoses", settings.max_diagnose_queue)]})
+    if settings.cors_origins:  # outermost: refusals (413, 503) carry the CORS headers too
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"], max_age=600)
     app.include_router(api_router)
     app.include_router(model_router)
     static = static_dir()

@@ -32,8 +32,9 @@ def stroke_db(app: FastAPI) -> Any:
         return app.state.stroke_db
 
 
-def run_diagnosis(app: FastAPI, drawing: Drawing, target: str) -> dict:
-    from ..inference.align import InkError
+def run_diagnosis(app: FastAPI, drawing: Drawing, target: str, end: float | None = None) -> dict:
+    """The diagnosis (in a worker thread), stopped at ``end`` (``time.monotonic()``; the request's deadline)."""
+    from ..inference.budget import Deadline, DiagnosisTimeout
     from ..inference.diagnose import diagnose_analysis
 
     rec = app.state.recognizer
@@ -43,11 +44,17 @@ def run_diagnosis(app: FastAPI, drawing: Drawing, target: str) -> dict:
     db = stroke_db(app)
     if target not in db:
         raise ApiError(422, "invalid_target", f"target {target!r}: no stroke data for it")
-    subject = drawing.strokes if drawing.strokes is not None else model_input(drawing, app.state.settings)
+    deadline = Deadline(None) if end is None else Deadline.at(end)
     try:
-        result, analysis = diagnose_analysis(subject, target, app.state.recognizer, db)
-    except (InkError, InvalidImageError) as e:
+        subject = drawing.strokes if drawing.strokes is not None else model_input(drawing, app.state.settings)
+        result, analysis = diagnose_analysis(subject, target, app.state.recognizer, db, deadline=deadline,
+                                             name=drawing.name)
+    except InvalidImageError as e:  # the one error type of unreadable, blank or too large drawings
         raise ApiError(400, "invalid_image", str(e)) from None
+    except DiagnosisTimeout:
+        settings = app.state.settings
+        raise ApiError(503, "timeout", f"the request took longer than {settings.request_timeout_s:g} s; retry "
+                       "later", headers={"Retry-After": "1"}) from None
     except ValueError as e:  # degenerate drawings the alignment cannot fit
         raise ApiError(400, "invalid_drawing", f"cannot diagnose this drawing: {e}") from None
     out = result.to_dict()

@@ -17,9 +17,11 @@ log = logging.getLogger("hanzicheck.service")
 class ApiError(Exception):
     """A request the service refuses, with the HTTP status and a message that says how to fix it."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers
 
 
 def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
@@ -48,7 +50,7 @@ def validation_error(e: ValidationError | RequestValidationError) -> ApiError:
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, e: ApiError) -> JSONResponse:
-        return error_response(e.status, e.code, e.message, e.details)
+        return error_response(e.status, e.code, e.message, e.details, e.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError) -> JSONResponse:

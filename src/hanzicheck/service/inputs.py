@@ -32,6 +32,7 @@ class Drawing:
 
     image: bytes | None = None
     strokes: list[np.ndarray] | None = None
+    name: str = "the drawing"  # what error messages call it: "the base64 image", "the uploaded file 'x.png'"
 
     @property
     def kind(self) -> str:
@@ -48,8 +49,8 @@ async def read_request(request: Request, model: type[M], settings: Settings) -> 
         except ValidationError as e:
             raise validation_error(e) from None
         if req.image is not None:
-            return req, Drawing(image=decode_base64(req.image))
-        return req, Drawing(strokes=check_strokes(req.strokes or [], settings))
+            return req, Drawing(image=decode_base64(req.image), name="the base64 image")
+        return req, Drawing(strokes=check_strokes(req.strokes or [], settings), name="the strokes")
     if ctype == "multipart/form-data":
         return await _read_multipart(request, model)
     raise ApiError(415, "unsupported_media_type",
@@ -74,7 +75,9 @@ async def _read_multipart(request: Request, model: type[M]) -> tuple[M, Drawing]
         req = model.model_validate({**fields, "image": ""})
     except ValidationError as e:
         raise validation_error(e) from None
-    return req, Drawing(image=check_bytes(data, "the uploaded file"))
+    filename = uploads[0].filename
+    name = f"the uploaded file {filename[:100]!r}" if filename else "the uploaded file"
+    return req, Drawing(image=check_bytes(data, name), name=name)
 
 
 def decode_base64(text: str) -> bytes:

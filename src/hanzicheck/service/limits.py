@@ -1,19 +1,22 @@
-"""Request body limit, enforced before any route runs (pure ASGI middleware).
+"""Request body limit and admission control, enforced before any route runs (pure ASGI middleware).
 
 The body is read up front (it is small: a drawing) with a byte cap and a deadline, then replayed to the app.
 A declared Content-Length over the cap is refused without reading; a body that grows past it while streaming
 (chunked uploads) is refused as soon as it does; a client that trickles its body is cut off at the deadline.
+The request's arrival time is stored in the scope (``START``): the routes' deadline is end to end from there.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import anyio
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
+START = "hanzicheck.start"  # scope key: time.monotonic() when the request arrived
 
 
 class BodyLimitMiddleware:
@@ -23,6 +26,8 @@ class BodyLimitMiddleware:
         self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault(START, time.monotonic())
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
@@ -33,7 +38,7 @@ class BodyLimitMiddleware:
         chunks: list[bytes] = []
         size = 0
         disconnected = False
-        with anyio.move_on_after(self.timeout_s) as scope_timer:
+        with anyio.move_on_after(self.timeout_s - (time.monotonic() - scope[START])) as scope_timer:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
@@ -70,6 +75,36 @@ class BodyLimitMiddleware:
         return f"the request body is {what}; the limit is {self.max_bytes:,} bytes: send a smaller image"
 
 
+class AdmissionMiddleware:
+    """How many inference requests may be in the service at once (running, or waiting for a thread): ``limits``
+    maps a POST path to its (limit, counter group); a request over any of its groups' limits gets 503 ``busy``
+    (with ``Retry-After``) before its body is read or any work starts, so a flood is answered at once instead of
+    queueing past every deadline. The event loop is one thread: plain counters are enough."""
+
+    def __init__(self, app, limits: dict[str, list[tuple[str, int]]]) -> None:
+        self.app = app
+        self.limits = limits
+        self.counts: dict[str, int] = {group: 0 for groups in limits.values() for group, _ in groups}
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        groups = self.limits.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if not groups:
+            await self.app(scope, receive, send)
+            return
+        for group, limit in groups:
+            if self.counts[group] >= limit:
+                await _refuse(send, 503, "busy", f"the server is busy ({limit} {group} in progress); retry in a "
+                              "moment", headers=[(b"retry-after", b"1")])
+                return
+        for group, _ in groups:
+            self.counts[group] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for group, _ in groups:
+                self.counts[group] -= 1
+
+
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
@@ -80,9 +115,10 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send, status: int, code: str, message: str) -> None:
+async def _refuse(send, status: int, code: str, message: str,
+                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps({"error": code, "message": message}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                            (b"connection", b"close"), *(headers or [])]})
     await send({"type": "http.response.body", "body": body})

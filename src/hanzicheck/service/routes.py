@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import platform
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from .. import __version__
 from ..data.preprocess import InvalidImageError
 from .errors import ApiError
 from .inputs import Drawing, check_pixels, read_request
+from .limits import START
 from .schemas import (
     MAX_TOP_K,
     CharInfo,
@@ -41,7 +43,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "too large (bytes, pixels, strokes or points)"),
         (415, "unsupported content type"),
         (422, "the request does not match the schema"),
-        (503, "busy or timed out; retry"),
+        (503, "busy (too many requests in progress: refused before any work, with Retry-After) or past the "
+              "request deadline; retry"),
     )}
 TOP_K_FIELD = {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5}
 TARGET_FIELD = {"type": "string", "minLength": 1, "maxLength": 8, "required": True}
@@ -50,21 +53,42 @@ api_router = APIRouter()
 model_router = APIRouter(prefix="/model", tags=["model files (for in-browser inference)"])
 
 
-async def run_off_loop(request: Request, fn: Callable[[], T]) -> T:
-    """Run blocking work (decoding, rendering, inference) in the worker threads, under the request deadline."""
+def deadline(request: Request) -> float:
+    """The request's end-to-end deadline (``time.monotonic()``): its arrival plus ``request_timeout_s``."""
+    return request.scope.get(START, time.monotonic()) + request.app.state.settings.request_timeout_s
+
+
+def _timeout(settings: Settings) -> ApiError:
+    return ApiError(503, "timeout", f"the request took longer than {settings.request_timeout_s:g} s; retry later",
+                    headers={"Retry-After": "1"})
+
+
+async def run_off_loop(request: Request, fn: Callable[[], T], limiter: anyio.CapacityLimiter | None = None) -> T:
+    """Run blocking work (decoding, rendering, inference) in the worker threads, within the request's end-to-end
+    deadline. Waiting for a thread (``limiter`` first, then the shared one) ends at the deadline, before any work.
+    At the deadline the answer is 503 at once; the thread is left to finish, which is soon: its work is short and
+    bounded (classify, verify) or checks the same deadline itself (diagnose), so no work outlives its request by
+    more than one step (milliseconds)."""
     settings: Settings = request.app.state.settings
-    with anyio.move_on_after(settings.request_timeout_s) as timer:
-        return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter, abandon_on_cancel=True)
-    if timer.cancelled_caught:
-        raise ApiError(503, "timeout", f"the request took longer than {settings.request_timeout_s:g} s; retry later")
-    raise AssertionError("unreachable")
+    remaining = deadline(request) - time.monotonic()
+    if remaining <= 0:
+        raise _timeout(settings)
+    with anyio.move_on_after(remaining):
+        if limiter is None:
+            return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter, abandon_on_cancel=True)
+        async with limiter:
+            return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter, abandon_on_cancel=True)
+    raise _timeout(settings)
 
 
 def model_input(drawing: Drawing, settings: Settings) -> Any:
-    """What the recogniser takes: the encoded image bytes, or the strokes rendered to a uint8 image."""
+    """What the recogniser takes: the image decoded once (``preprocess.to_gray``, errors naming the upload), or
+    the strokes rendered; a uint8 gray array either way."""
     if drawing.image is not None:
+        from ..data.preprocess import to_gray
+
         check_pixels(drawing.image, settings.max_pixels)
-        return drawing.image
+        return to_gray(drawing.image, drawing.name)
     from ..data.render import render_strokes
 
     try:
@@ -113,10 +137,12 @@ async def verify(request: Request) -> dict:
                  openapi_extra=request_body(DiagnoseRequest, {"target": dict(TARGET_FIELD)}),
                  summary="Verify, and say which strokes of the target are missing")
 async def diagnose(request: Request) -> dict:
-    req, drawing = await read_request(request, DiagnoseRequest, request.app.state.settings)
     from .diagnosis import run_diagnosis
 
-    return await run_off_loop(request, lambda: run_diagnosis(request.app, drawing, req.target))
+    req, drawing = await read_request(request, DiagnoseRequest, request.app.state.settings)
+    end = deadline(request)
+    return await run_off_loop(request, lambda: run_diagnosis(request.app, drawing, req.target, end),
+                              limiter=request.app.state.diagnose_limiter)
 
 
 @api_router.get("/v1/chars", response_model=list[CharInfo], tags=["recognition"],

@@ -22,10 +22,15 @@ class Settings:
     max_pixels: int = 16_000_000  # width × height of an uploaded image, checked before decoding
     max_strokes: int = 200  # strokes in a JSON ``strokes`` drawing
     max_points: int = 20_000  # points over all strokes
-    request_timeout_s: float = 10.0  # decoding + inference; past it the request gets 503
+    request_timeout_s: float = 10.0  # end to end, from the request's arrival: past it the request gets 503
     render_size: int = 64  # side of the image strokes are rendered to (render_strokes)
     onnx_threads: int = 1  # ONNX Runtime intra-op threads per inference
     inference_threads: int = 4  # inferences running at once (the rest wait their turn)
+    diagnose_threads: int = 2  # diagnoses running at once (within inference_threads: classify keeps the rest)
+    max_queue: int = 1000  # inference requests admitted at once (running or waiting); more get 503 at once
+    max_diagnose_queue: int = 64  # diagnoses admitted at once (running or waiting); more get 503 at once
+    header_timeout_s: float = 10.0  # a connection must send a request's headers within this (hanzicheck serve)
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser (CORS); none by default
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -45,7 +50,9 @@ class Settings:
 def _parse(name: str, raw: str):
     if name == "model_dir":
         return Path(raw) if raw else None
-    if name in ("request_timeout_s",):
+    if name == "cors_origins":  # comma-separated; "*" allows every origin
+        return tuple(o.strip() for o in raw.split(",") if o.strip())
+    if name in ("request_timeout_s", "header_timeout_s"):
         value = float(raw)
     else:
         value = int(raw)
