@@ -91,7 +91,8 @@ def test_to_dict_fields(rec):
     c = rec.classify(d["十"], top_k=2).to_dict()
     assert list(c) == ["char", "confidence", "top_k"] and c["top_k"][0][0] == "十"
     v = rec.verify(d["十"], "十").to_dict()
-    assert list(v) == ["target", "verdict", "similarity", "threshold"]
+    assert list(v) == ["target", "verdict", "similarity", "threshold", "score", "probability", "rank", "reason",
+                       "other", "missing_stroke"]
     json.dumps([c, v])
 
 

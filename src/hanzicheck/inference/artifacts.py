@@ -16,6 +16,7 @@ import numpy as np
 
 from ..data.charset import UNKNOWN, classes
 from ..data.preprocess import IMAGE_SIZE, PREPROCESS_VERSION
+from .verdict import DropTable, VerdictParams
 
 MODEL_FILE = "model.onnx"
 TEMPLATES_FILE = "templates.npz"
@@ -38,6 +39,12 @@ class Artifacts:
     templates: np.ndarray  # float32 [n_chars, dim], rows L2-normalised
     thresholds: np.ndarray | None  # float32 [n_chars] calibrated per character, or None
     metadata: dict[str, Any] = field(repr=False)
+    drops: DropTable | None = field(default=None, repr=False)  # stroke-drop templates (``hanzicheck calibrate``)
+
+    @property
+    def verdict(self) -> VerdictParams:
+        """The verify rule's global numbers (inference/verdict.py); defaults: the similarity-only rule."""
+        return VerdictParams.from_metadata(self.metadata)
 
     @property
     def model_path(self) -> Path:
@@ -99,7 +106,22 @@ def load_artifacts(path: str | Path | None = None) -> Artifacts:
     chars, templates, thresholds = _read_templates(folder / TEMPLATES_FILE)
     class_list = [str(c) for c in metadata.get("classes", classes())]
     _check(folder, metadata, class_list, chars, templates, thresholds)
-    return Artifacts(folder, class_list, chars, templates, thresholds, metadata)
+    return Artifacts(folder, class_list, chars, templates, thresholds, metadata, _read_drops(folder / TEMPLATES_FILE,
+                                                                                       len(chars), templates.shape[1]))
+
+
+def _read_drops(path: Path, n_chars: int, dim: int) -> DropTable | None:
+    """The stroke-drop templates calibrate stores in templates.npz (``drop_templates``, ``drop_offsets``), if any."""
+    with np.load(path, allow_pickle=False) as z:
+        if "drop_templates" not in z or "drop_offsets" not in z:
+            return None
+        rows = np.asarray(z["drop_templates"], np.float32)
+        offsets = np.asarray(z["drop_offsets"], np.int64)
+    if rows.ndim != 2 or rows.shape[1] != dim or offsets.shape != (n_chars + 1,) or offsets[-1] != len(rows) \
+            or offsets[0] != 0 or (np.diff(offsets) < 0).any():
+        raise ArtifactsError(f"{path}: drop_templates {rows.shape} / drop_offsets {offsets.shape} do not match "
+                             f"{n_chars} characters of dimension {dim}; run `hanzicheck calibrate` again")
+    return DropTable(rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-8), offsets)
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

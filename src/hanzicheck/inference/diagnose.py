@@ -313,7 +313,7 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
             image = render_strokes(image_or_strokes, size=64)
         emb = recognizer.embed(image)
         result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
-        ver = recognizer.verify_embeddings(emb[None], [target])[0]
+        ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py)
         verdict, similarity = ver.verdict, float(ver.similarity)
     else:
         verdict = "correct" if not result.missing and not result.extra_ink else "incomplete_or_unclear"

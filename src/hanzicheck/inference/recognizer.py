@@ -41,6 +41,7 @@ class Recognizer:
         self._session = session
         self.classes = artifacts.classes
         self._unknown = self.classes.index(UNKNOWN)
+        self._class_index = {c: i for i, c in enumerate(self.classes)}
         self._template_row = artifacts.char_index()
         self._drop_templates = None
 
@@ -98,8 +99,8 @@ class Recognizer:
         targets = [target] * len(x) if isinstance(target, str) else list(target)
         if len(targets) != len(x):
             raise ValueError(f"{len(x)} images but {len(targets)} targets")
-        _, emb = self.run(x)
-        results = self.verify_embeddings(emb, targets)
+        probs, emb = self.run(x)
+        results = self.verify_outputs(probs, emb, targets)
         return results if batch else results[0]
 
     def embed(self, images: Any) -> np.ndarray:
@@ -141,22 +142,34 @@ class Recognizer:
         return _normalise(emb) @ self.artifacts.templates.T
 
     def threshold(self, target: str) -> float:
-        """The similarity threshold used for ``target``: calibrated per character when available."""
+        """The verdict's threshold for ``target`` (on the rule's score scale, inference/verdict.py): calibrated per
+        character when available, else the metadata's similarity threshold."""
         row = self._template_row[target]
         th = self.artifacts.thresholds
         return float(th[row]) if th is not None else self.artifacts.similarity_threshold
 
-    def verify_embeddings(self, emb: np.ndarray, targets: Sequence[str]) -> list[Verification]:
-        emb = _normalise(emb)
-        out = []
-        for e, t in zip(emb, targets, strict=True):
-            row = self._template_row.get(t)
-            if row is None:
-                out.append(Verification(t, "invalid_target", None, None))
-                continue
-            sim = float(e @ self.artifacts.templates[row])
-            th = self.threshold(t)
-            out.append(Verification(t, "correct" if sim >= th else "incomplete_or_unclear", sim, th))
+    def verify_outputs(self, probs: np.ndarray, emb: np.ndarray, targets: Sequence[str]) -> list[Verification]:
+        """Verdicts from the model's outputs (``run``: calibrated probabilities, raw embeddings) by the one rule
+        of inference/verdict.py."""
+        from .verdict import evidence, reasons, scores
+
+        art = self.artifacts
+        valid = [i for i, t in enumerate(targets) if t in self._template_row]
+        rows = np.array([self._template_row[targets[i]] for i in valid], np.int64)
+        cls = np.array([self._class_index[targets[i]] for i in valid], np.int64)
+        ev = evidence(probs[valid], _normalise(emb[valid]), cls, rows, art.templates, art.drops)
+        params = art.verdict
+        th = np.array([self.threshold(art.chars[r]) for r in rows], np.float64)
+        score = scores(ev, params)
+        why = reasons(ev, params, th, self._unknown)
+        out: list[Verification] = [Verification(t, "invalid_target", None, None) for t in targets]
+        for j, i in enumerate(valid):
+            reason = why[j]
+            out[i] = Verification(
+                targets[i], "correct" if reason is None else "incomplete_or_unclear", float(ev.similarity[j]),
+                float(th[j]), float(score[j]), float(ev.probability[j]), int(ev.rank[j]), reason,
+                self.classes[int(ev.top[j])] if reason == "other_character" else None,
+                int(ev.drop_stroke[j]) if reason == "missing_stroke" else None)
         return out
 
 

@@ -1,0 +1,109 @@
+"""The verify rule (inference/verdict.py) on the hand-built model: its evidence, its verdict and why it refuses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from fake_artifacts import drawings, write_fake_artifacts
+from hanzicheck.data.charset import hsk1_chars
+from hanzicheck.inference.recognizer import Recognizer
+from hanzicheck.inference.verdict import Evidence, VerdictParams, accepted, reasons, scores
+
+
+@pytest.fixture(scope="module")
+def fake_dir(tmp_path_factory):
+    return write_fake_artifacts(tmp_path_factory.mktemp("fake"))
+
+
+def _with_rule(folder, verdict: dict, thresholds: float | None = None, drops: dict | None = None):
+    """The fake model with a verdict rule in its metadata (and optionally thresholds / drop templates)."""
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    (folder / "metadata.json").write_text(json.dumps({**meta, "verdict": verdict}), encoding="utf-8")
+    with np.load(folder / "templates.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    if thresholds is not None:
+        arrays["thresholds"] = np.full(len(arrays["chars"]), thresholds, np.float32)
+    arrays.update(drops or {})
+    np.savez(folder / "templates.npz", **arrays)
+    return Recognizer.load(folder)
+
+
+def _ev(**kw) -> Evidence:
+    base = dict(similarity=[0.8], probability=[0.9], rank=[1], top=[5], drop_margin=[0.0], drop_stroke=[-1])
+    return Evidence(*(np.asarray(kw.get(k, v)) for k, v in base.items()))
+
+
+def test_without_a_fitted_rule_the_verdict_is_the_similarity_threshold(fake_dir):
+    rec = Recognizer.load(fake_dir)
+    v = rec.verify(drawings()["十"], "十")
+    assert rec.artifacts.verdict == VerdictParams()
+    assert v.correct and v.score == pytest.approx(v.similarity) and v.threshold == pytest.approx(0.9)
+    assert v.rank == 1 and v.probability > 0.5 and v.reason is None
+
+
+def test_the_score_adds_the_log_probability_and_subtracts_a_missing_strokes_margin():
+    params = VerdictParams(prob_weight=0.1, log_p_floor=-5.0, drop_weight=2.0, max_rank=3)
+    ev = _ev(similarity=[0.8, 0.8, 0.8], probability=[1.0, np.exp(-2), 1e-9], rank=[1, 1, 1], top=[5, 5, 5],
+             drop_margin=[0.05, -0.3, 0.0], drop_stroke=[2, 0, -1])
+    assert scores(ev, params) == pytest.approx([0.8 - 0.1, 0.8 - 0.2, 0.8 - 0.5])
+
+
+def test_a_target_ranked_below_max_rank_is_refused_whatever_its_score():
+    params = VerdictParams(max_rank=3)
+    ev = _ev(similarity=[0.95, 0.95], rank=[3, 4])
+    assert accepted(ev, params, np.array([0.5, 0.5])).tolist() == [True, False]
+
+
+def test_refusals_say_why_in_order():
+    params = VerdictParams(prob_weight=0.1, drop_weight=2.0)
+    unknown = 178
+    ev = _ev(similarity=[0.80, 0.80, 0.50, 0.50, 0.90], probability=[0.9, 0.9, 0.01, 0.01, 0.9],
+             rank=[1, 1, 2, 2, 1], top=[7, 7, 7, unknown, 7], drop_margin=[0.1, 0.0, 0.0, 0.0, 0.0],
+             drop_stroke=[3, -1, -1, -1, -1])
+    th = np.array([0.75, 0.75, 0.75, 0.75, 0.95])
+    assert reasons(ev, params, th, unknown) == [
+        "missing_stroke",  # 0.79 − 0.2: without the drop term it would pass
+        None,
+        "other_character",  # class 7 is likelier
+        "far_from_template",  # Unknown is likelier: no character to name
+        "far_from_template",  # the target is the most likely class, the drawing is just not close enough
+    ]
+
+
+def test_verify_names_the_likelier_character(fake_dir, tmp_path):
+    rec = _with_rule(shutil.copytree(fake_dir, tmp_path / "m"), {"prob_weight": 0.05, "max_rank": 5})
+    v = rec.verify(drawings()["日"], "十")
+    assert v.verdict == "incomplete_or_unclear" and v.reason == "other_character" and v.other == "日"
+    assert v.rank > 1 and "looks more like 日 than 十" in v.explanation()
+
+
+def test_verify_names_the_missing_stroke_from_the_stored_drop_templates(fake_dir, tmp_path):
+    """十's drop templates: row 0 the complete 十, row 1 (without stroke 0, the horizontal) a vertical bar, row 2
+    (without stroke 1) the horizontal bar 一. A drawn 一 is 十 without its stroke 1."""
+    folder = shutil.copytree(fake_dir, tmp_path / "m")
+    rec0 = Recognizer.load(folder)
+    ten = hsk1_chars().index("十")
+    vertical = np.full((64, 64), 255, np.uint8)
+    vertical[8:56, 30:35] = 0
+    rows = rec0.embed([drawings()["十"], vertical, drawings()["一"]])
+    offsets = np.zeros(len(hsk1_chars()) + 1, np.int64)
+    offsets[ten + 1:] = 3
+    rec = _with_rule(folder, {"drop_weight": 2.0}, thresholds=0.5,
+                     drops={"drop_templates": rows.astype(np.float16), "drop_offsets": offsets})
+    v = rec.verify(drawings()["一"], "十")
+    assert v.verdict == "incomplete_or_unclear" and v.reason == "missing_stroke" and v.missing_stroke == 1
+    assert v.explanation() == "stroke 2 of 十 looks missing"
+    assert rec.verify(drawings()["十"], "十").correct
+
+
+def test_drop_templates_that_do_not_fit_the_characters_are_refused_on_load(fake_dir, tmp_path):
+    from hanzicheck.inference.artifacts import ArtifactsError
+
+    folder = shutil.copytree(fake_dir, tmp_path / "m")
+    with pytest.raises(ArtifactsError, match="drop_templates"):
+        _with_rule(folder, {}, drops={"drop_templates": np.ones((3, 8), np.float16),
+                                      "drop_offsets": np.zeros(4, np.int64)})
