@@ -148,3 +148,13 @@ def test_cached_shard_is_uint8_and_read_back_the_same(hwdb, tmp_path, monkeypatc
         assert z["x"].dtype == np.uint8
     again = load_training_source(hwdb)
     assert np.array_equal(first.x, again.x) and np.array_equal(first.y, again.y)
+
+
+def test_writer_split_in_place_keeps_the_same_samples_as_a_copy(hwdb):
+    files = load_training_source(hwdb, use_cache=False)
+    mask = files.writers != "1002"
+    copy = files.subset(mask)
+    moved = files.compacted(mask, chunk=7)  # many chunks: each may only overwrite rows already moved
+    assert np.shares_memory(moved.x, files.x)
+    assert np.array_equal(moved.x, copy.x) and np.array_equal(moved.y, copy.y)
+    assert np.array_equal(moved.writers, copy.writers)

@@ -217,14 +217,29 @@ def _brightness_probe(val: LabeledArrays, config: TrainConfig, synth_config) -> 
     return np.concatenate([val.x, extra.x]), np.concatenate([val.y, extra.y])
 
 
-def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> dict:
-    """Train a model, write the run folder and its artifacts; returns the metrics dict."""
+def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
+          force: bool = False) -> dict:
+    """Train a model, write the run folder and its artifacts; returns the metrics dict.
+
+    A fresh run refuses a folder that holds files unless ``force`` (then the previous run's files are deleted);
+    ``resume`` continues the run in the folder from its last committed epoch, with its best score, and refuses when
+    there is nothing consistent to continue (``RunFolderError`` either way, before anything is written)."""
+    from .run_folder import RunFolderError, prepare_fresh, resume_state
+
+    run = Path(run_dir)
+    if resume and force:
+        raise RunFolderError("--resume continues the run in the folder and --force replaces it: give one of them")
+    state = resume_state(run) if resume else None
+    if state is None:
+        prepare_fresh(run, force)
+
     import keras
 
     from ..models import count_flops, embedding_model
+    from .callbacks import RunCheckpoint
     from .export import compute_templates, write_artifacts
+    from .run_folder import best_so_far
 
-    run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.json").write_text(json.dumps(asdict(config), ensure_ascii=False, indent=2))
     keras.utils.set_random_seed(config.seed)
@@ -242,7 +257,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         held = files.subset(val_mask).as_float32()
         val = LabeledArrays(*(np.concatenate([getattr(val, k), getattr(held, k)])
                               for k in ("x", "y", "writers")))
-        files = files.subset(train_mask)
+        files = files.compacted(train_mask)  # in place: the images are not copied a second time
     # The spec's brightness check is about the whole class set; a few hand-picked characters may differ.
     if pool is None:
         ratio = check_brightness(*_brightness_probe(val, config, synth_config))
@@ -253,11 +268,10 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         _print_data_report(files, val, dev, ratio, balance)
 
     last, best = run / "last.keras", run / "best.keras"
-    state_path = run / "state.json"
     initial_epoch = 0
-    if resume and last.is_file() and state_path.is_file():
+    if state is not None:
         model = keras.models.load_model(last)
-        initial_epoch = json.loads(state_path.read_text())["epoch"]
+        initial_epoch = state["epoch"]
     else:  # a fresh optimiser either way; resumed runs keep theirs
         model = _init_model(config.init) if config.init else _new_model(config)
         _compile(model, config, config.epochs * config.steps_per_epoch)
@@ -275,11 +289,10 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     callbacks = [
         BatchNormRecalibration(batches, config.steps_per_epoch) if batches else keras.callbacks.Callback(),
         DevEval(dev) if dev is not None else keras.callbacks.Callback(),
-        keras.callbacks.ModelCheckpoint(best, monitor=monitor, mode="max", save_best_only=True),
-        keras.callbacks.ModelCheckpoint(last),
-        keras.callbacks.LambdaCallback(
-            on_epoch_end=lambda epoch, logs: state_path.write_text(json.dumps({"epoch": epoch + 1}))),
-        keras.callbacks.CSVLogger(run / "history.csv", append=resume),
+        # history before the checkpoint: a kill between them leaves an extra row, which resume trims
+        keras.callbacks.CSVLogger(run / "history.csv", append=state is not None),
+        RunCheckpoint(run, monitor, best_so_far(state, monitor) if state else float("-inf"),
+                      state.get("best_epoch") if state else None),
         keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=config.patience),
         TimeBudget(config.max_minutes),
     ]
