@@ -18,6 +18,12 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _named(path: str, e: Exception) -> str:
+    """One line naming the source: readers' messages already start with it; others get it in front."""
+    message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    return message if str(path) in message else f"{path}: {message}"
+
+
 def _summarize_with_progress(path: str, json_out: bool) -> dict:
     """Summarise with a spinner and a running count on stderr (shown only on a terminal)."""
     from rich.console import Console
@@ -63,10 +69,12 @@ def inspect(
     top: Annotated[int, typer.Option(help="Classes listed in the table (JSON always has all).")] = 50,
 ) -> None:
     """Format, samples, classes, writers and per-class counts of a data source."""
+    import zipfile
+
     try:
         summary = _summarize_with_progress(path, json_out)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:  # missing path, bad format, no stroke data
-        _fail(str(e))
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile) as e:
+        _fail(_named(path, e))  # missing path, bad or corrupt format, no stroke data
     if json_out:
         typer.echo(json.dumps(summary, ensure_ascii=False))
     else:
@@ -90,10 +98,12 @@ def preview(
 
     if n < 1:
         _fail(f"--n must be at least 1, got {n}")
+    import zipfile
+
     try:
         path = make_sheet(source, out, n=n, chars=chars, seed=seed, model_view=model_view, cols=cols)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        _fail(str(e))
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile) as e:
+        _fail(_named(source, e))
     typer.echo(str(path))
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")  # preprocess' ALLOWED_FORMATS
 PROGRESS_MIN = 50  # show a progress bar from this many images on
 
 
@@ -150,6 +150,11 @@ def classify(
 
 
 def _finish(items: list[tuple[Path, bool]], errors: dict[int, str]) -> None:
+    """Exit 2 when an image named on the command line failed, or when no image at all could be read."""
+    if items and len(errors) == len(items):
+        first = min(errors)
+        _fail(f"no image could be read: {errors[first]}"
+              + (f" (and {len(errors) - 1} more unreadable images)" if len(errors) > 1 else ""))
     named = [i for i in errors if items[i][1]]
     if named:
         first = named[0]
@@ -186,13 +191,14 @@ def verify(
         if paths or target is not None:
             _fail("give either --pairs CSV or PATH... --target CHAR, not both")
         if not pairs.is_file():
-            _fail(f"{pairs}: no such file")
+            _fail(f"{pairs}: " + ("not a regular file" if pairs.exists() else "no such file"))
         named = read_pairs(pairs)
         items = [(f, True) for f, _ in named]
         targets = [t for _, t in named]
     else:
         if not paths:
             _fail("give PATH... --target CHAR, or --pairs CSV")
+        target = (target or "").strip()
         if not target:
             _fail("--target CHAR is required with PATH (the character the images should be)")
         items = collect_images(paths)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import os
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -21,26 +23,60 @@ from .sample import Sample
 from .sources import DataFormatError
 
 LABELS_CSV = "labels.csv"
+MAX_NPZ_BYTES = 4 * 1024**3  # an .npz larger than this, on disk or unpacked, is refused before reading
 
 
 # --- npz ---------------------------------------------------------------------------------------------------
 
+def _check_npz_file(path: Path) -> None:
+    """A regular file, at most MAX_NPZ_BYTES on disk and unpacked (DataFormatError naming it otherwise)."""
+    import stat
+
+    try:
+        info = path.stat()
+    except OSError as e:
+        raise DataFormatError(f"{path}: cannot read it ({e.strerror or e})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataFormatError(f"{path}: not a regular file")
+    if info.st_size > MAX_NPZ_BYTES:
+        raise DataFormatError(f"{path}: {info.st_size:,} bytes, over the limit of {MAX_NPZ_BYTES:,}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as e:
+        raise DataFormatError(f"{path}: not a readable .npz file ({e})") from None
+    if unpacked > MAX_NPZ_BYTES:
+        raise DataFormatError(f"{path}: its arrays unpack to {unpacked:,} bytes, over the limit of {MAX_NPZ_BYTES:,}")
+
+
+def _npy_shape(z, name: str) -> tuple[int, ...]:
+    """The shape of array ``name`` of an open npz, from its header (the data is not read)."""
+    with z.zip.open(f"{name}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, _ = read(f)
+    return shape
+
+
 def _load_npz(path: Path, with_images: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    _check_npz_file(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in ("images", "labels") if k not in z.files]
             if missing:
                 raise DataFormatError(f"{path}: lacks the array(s) {', '.join(missing)} (has {', '.join(z.files)})")
             images = z["images"] if with_images else None
+            shape = images.shape if images is not None else _npy_shape(z, "images")
             labels = z["labels"]
             writers = z["writers"] if "writers" in z.files else None
-    except (OSError, ValueError) as e:
-        if isinstance(e, DataFormatError):
-            raise
-        raise DataFormatError(f"{path}: not a readable .npz file ({e})") from e
-    if images is not None and (images.ndim != 3 or len(images) != len(labels)):
-        raise DataFormatError(f"{path}: images must be [N, H, W] with N = {len(labels)} labels, got {images.shape}")
-    if writers is not None and len(writers) != len(labels):
+    except DataFormatError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+        raise DataFormatError(f"{path}: not a readable .npz file ({e})") from None
+    if len(shape) != 3 or labels.ndim != 1 or shape[0] != len(labels):
+        raise DataFormatError(f"{path}: images must be [N, H, W] with N = {len(labels)} labels, got images "
+                              f"{tuple(shape)} and labels {labels.shape}")
+    if writers is not None and (writers.ndim != 1 or len(writers) != len(labels)):
         raise DataFormatError(f"{path}: {len(writers)} writers for {len(labels)} labels")
     return images, labels, writers
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -174,7 +175,7 @@ def classification_metrics(probs: np.ndarray, labels: list[str], rec, top_k: int
     per_char: dict[str, dict[str, float]] = {}
     for c in sorted(set(e for e in expected if e != UNKNOWN), key=lambda c: hsk1_chars().index(c)):
         m = np.array([e == c for e in expected])
-        per_char[c] = {"n": int(m.sum()), "accuracy": float(correct[m].mean())}
+        per_char[c] = {"n": int(m.sum()), "accuracy": float(correct[m].mean()), "unknown": float(rejected[m].mean())}
     errors = Counter((e, p) for e, p in zip(expected, pred, strict=True) if e != p)
     # reliability: the top probability against whether the arg-max class (Unknown included) is right
     idx = {c: i for i, c in enumerate(classes)}
@@ -219,8 +220,9 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
                 sources.append({"source": str(path), "kind": "pairs", "pairs": len(pairs), "unreadable": bad})
                 continue
             x, labels, skipped = load_labelled(path, limit, show=progress)
-        except (OSError, ValueError, KeyError) as e:
-            raise EvaluationError(f"{path}: {e}") from e
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            message = str(e)
+            raise EvaluationError(message if message.startswith(str(path)) else f"{path}: {message}") from e
         if not labels:
             raise EvaluationError(f"{path}: no usable samples ({skipped} without ink or unreadable)")
         labelled.append(Labelled(x, labels, [path.name] * len(labels)))
