@@ -1,11 +1,17 @@
-"""Load test of the HTTP service on loopback: many concurrent requests, every answer checked, requests/s and p95.
+"""Load test of the HTTP service on loopback: concurrent mixed requests, every answer checked; errors, p50/p95,
+the server's peak RSS and the CPU it still uses 5 s after the last answer.
 
 Run: .venv/bin/python benchmarks/bench_service_load.py [--model DIR] [--requests 200] [--concurrency 200]
-Starts ``uvicorn`` (one worker, the app factory) in a child process on a free 127.0.0.1 port, fires all requests
-at once from an async client (mixed: JSON base64 classify, JSON strokes verify, multipart verify), compares each
-answer with the recogniser run in this process on the same input, and exits 1 if any is wrong or missing.
+     [--no-diagnose] [--hostile-every 4]
+Starts ``hanzicheck serve`` (one process, uvicorn with its header deadline) in a child process on a free 127.0.0.1
+port, fires all requests at once from an async client and compares each answer with the recogniser (and the
+diagnosis) run in this process on the same input. A third each of classify, verify and diagnose, alternating
+their inputs (classify: JSON base64 / multipart; verify: JSON strokes / multipart; diagnose: JSON strokes / base64
+image); every ``--hostile-every``-th diagnosis is instead the probe's 200 strokes × 100 random points (the largest
+drawing the limits allow). Exits 1 if any answer is wrong, missing or an error other than 503 (busy / past the
+deadline: the service's overload answers, counted and shown apart).
 Model: --model DIR, else the bundled one, else the newest runs/*/ folder, else the hand-built test model.
-Bounded on purpose: loopback only, at most 2000 requests and 500 at once.
+Bounded on purpose: loopback only, at most 2000 requests and 500 at once; every wait has a timeout.
 """
 
 from __future__ import annotations
@@ -70,25 +76,66 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def make_requests(n: int, rec: Recognizer) -> list[tuple[str, dict, dict]]:
-    """(path, httpx request kwargs, expected JSON) for n requests cycling over three input kinds."""
+DIAGNOSIS_FIELDS = ("target", "verdict", "similarity", "missing_strokes", "stroke_scores", "extra_ink")
+
+
+def hostile_strokes() -> list[list[list[float]]]:
+    """The probe's drawing: 200 strokes × 100 random points, within the service's documented limits."""
+    rng = np.random.default_rng(17)
+    return np.round(rng.random((200, 100, 2)) * 1000, 1).tolist()
+
+
+def make_requests(n: int, rec: Recognizer, diagnose: bool = True,
+                  hostile_every: int = 6) -> list[tuple[str, dict, dict]]:
+    """(path, httpx request kwargs, expected JSON) for n requests cycling over the input kinds (module doc).
+
+    A diagnosis is checked on ``DIAGNOSIS_FIELDS``; expected answers are computed once per distinct input."""
     out = []
     items = drawings()
+    routes = 3 if diagnose else 2
+    cache: dict[tuple, dict] = {}
+
+    def diag(key: tuple, subject, char: str) -> dict:
+        if key not in cache:
+            cache[key] = {k: v for k, v in rec.diagnose(subject, char, timeout_s=None).to_dict().items()
+                          if k in DIAGNOSIS_FIELDS}
+        return cache[key]
+
     for i in range(n):
         char, strokes = items[i % len(items)]
         image = render_strokes(strokes, size=64)
         data = png_bytes(image)
-        kind = i % 3
-        if kind == 0:
+        route, form = i % routes, (i // routes) % 2
+        if route == 2 and hostile_every and (i // routes) % hostile_every == hostile_every - 1:
+            bad = hostile_strokes()
+            out.append(("/v1/diagnose", {"json": {"strokes": bad, "target": "我"}},
+                        diag(("hostile",), [np.asarray(s) for s in bad], "我")))
+        elif route == 0 and form == 0:
             out.append(("/v1/classify", {"json": {"image": base64.b64encode(data).decode(), "top_k": 5}},
                         rec.classify(data, top_k=5).to_dict()))
-        elif kind == 1:
+        elif route == 0:
+            out.append(("/v1/classify", {"files": {"image": ("d.png", data, "image/png")}, "data": {"top_k": "5"}},
+                        rec.classify(data, top_k=5).to_dict()))
+        elif route == 1 and form == 0:
             out.append(("/v1/verify", {"json": {"strokes": strokes, "target": char}},
                         rec.verify(image, char).to_dict()))
-        else:
+        elif route == 1:
             out.append(("/v1/verify", {"files": {"image": ("d.png", data, "image/png")}, "data": {"target": char}},
                         rec.verify(data, char).to_dict()))
+        elif form == 0:
+            out.append(("/v1/diagnose", {"json": {"strokes": strokes, "target": char}},
+                        diag(("strokes", char), [np.asarray(s) for s in strokes], char)))
+        else:
+            out.append(("/v1/diagnose", {"json": {"image": base64.b64encode(data).decode(), "target": char}},
+                        diag(("image", char), data, char)))
     return out
+
+
+def matches(path: str, body: dict, expected: dict) -> bool:
+    """The answer agrees with the in-process one (on the fields the route returns; a diagnosis on its own)."""
+    if path == "/v1/diagnose":
+        return {k: body.get(k) for k in DIAGNOSIS_FIELDS} == expected
+    return len(body) >= 3 and all(k in expected and body[k] == expected[k] for k in body)
 
 
 def start_server(model: Path, threads: int) -> tuple[subprocess.Popen, str]:
@@ -96,11 +143,10 @@ def start_server(model: Path, threads: int) -> tuple[subprocess.Popen, str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    env = {**os.environ, "HANZICHECK_MODEL_DIR": str(model), "HANZICHECK_INFERENCE_THREADS": str(threads)}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "hanzicheck.service.app:app_from_env",
-                             "--fd", str(sock.fileno()), "--log-level", "warning", "--backlog", "1024"],
-                            env=env, pass_fds=[sock.fileno()])
     sock.close()
+    proc = subprocess.Popen([sys.executable, "-c", "from hanzicheck.cli import main; main()", "serve", "--host",
+                             "127.0.0.1", "--port", str(port), "--model", str(model), "--threads", str(threads),
+                             "--log-level", "warning"])
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -119,19 +165,34 @@ async def fire(url: str, requests: list[tuple[str, dict, dict]], concurrency: in
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        async def one(path: str, kwargs: dict, expected: dict) -> tuple[float, bool, str]:
+        async def one(path: str, kwargs: dict, expected: dict) -> tuple[float, bool, str, str, float]:
             async with gate:
                 t = time.perf_counter()
                 try:
                     r = await client.post(path, **kwargs)
                 except httpx.HTTPError as e:
-                    return time.perf_counter() - t, False, f"{type(e).__name__}: {e}"
-                ok = r.status_code == 200 and r.json() == expected
-                return time.perf_counter() - t, ok, "" if ok else f"{r.status_code} {r.text[:200]}"
+                    return time.perf_counter() - t, False, f"{type(e).__name__}: {e}", path, time.monotonic()
+                ok = r.status_code == 200 and matches(path, r.json(), expected)
+                why = "" if ok else f"{r.status_code} {r.text[:200]}"
+                return time.perf_counter() - t, ok, why, path, time.monotonic()
 
         start = time.perf_counter()
         results = await asyncio.gather(*(one(*req) for req in requests))
         return results, time.perf_counter() - start
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process (VmHWM), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> int:
@@ -140,32 +201,74 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--threads", type=int, default=4, help="server inference threads")
+    parser.add_argument("--no-diagnose", action="store_true", help="classify and verify only")
+    parser.add_argument("--hostile-every", type=int, default=4,
+                        help="every Nth diagnosis is the 200-stroke × 100-point drawing (0 = none)")
     args = parser.parse_args()
     n = max(1, min(args.requests, MAX_REQUESTS))
     concurrency = max(1, min(args.concurrency, MAX_CONCURRENCY, n))
     model, source = pick_model(args.model)
     rec = Recognizer.load(model)
-    requests = make_requests(n, rec)
+    requests = make_requests(n, rec, diagnose=not args.no_diagnose, hostile_every=max(0, args.hostile_every))
     proc, url = start_server(model, args.threads)
     try:
-        asyncio.run(fire(url, requests[:10], 10))  # warm-up: connections, ONNX Runtime's first runs
+        # warm-up: connections, ONNX Runtime's first runs, the stroke data and each character's drop templates
+        seen, warm = set(), []
+        for req in requests:
+            key = (req[0], json_key(req[1]))
+            if key not in seen and len(warm) < 40:
+                seen.add(key)
+                warm.append(req)
+        asyncio.run(fire(url, warm, 4))
+        rss_before = proc_peak_rss_mb(proc.pid)
         results, wall = asyncio.run(fire(url, requests, concurrency))
+        last = max(r[4] for r in results)
+        cpu_at_last = proc_cpu_s(proc.pid)
+        time.sleep(max(0.0, last + 5.0 - time.monotonic()))
+        cpu_5s = proc_cpu_s(proc.pid)
+        time.sleep(1.0)
+        cpu_6s = proc_cpu_s(proc.pid)
+        peak_rss = proc_peak_rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
     lat = np.array([r[0] for r in results]) * 1e3
     good = sum(r[1] for r in results)
+    late = [r for r in results if not r[1] and r[2].startswith("503")]
+    errors = [r for r in results if not r[1] and not r[2].startswith("503")]
     print(f"model: {model} ({source})")
-    print(f"{'requests':<22}{n}\n{'concurrency':<22}{concurrency}\n{'server threads':<22}{args.threads}")
-    print(f"{'answered correctly':<22}{good}/{n}")
-    print(f"{'wall time':<22}{wall:.2f} s\n{'requests/s':<22}{n / wall:.0f}")
-    print(f"{'latency p50':<22}{np.percentile(lat, 50):.0f} ms\n{'latency p95':<22}{np.percentile(lat, 95):.0f} ms")
-    print(f"{'latency max':<22}{lat.max():.0f} ms")
+    print(f"{'requests':<34}{n} ({', '.join(f'{p} {c}' for p, c in count_paths(requests).items())})")
+    print(f"{'concurrency':<34}{concurrency}\n{'server threads':<34}{args.threads}")
+    print(f"{'answered correctly':<34}{good}/{n}")
+    print(f"{'503 (busy / past the deadline)':<34}{len(late)}")
+    print(f"{'errors (wrong, other status, I/O)':<34}{len(errors)}")
+    print(f"{'wall time':<34}{wall:.2f} s\n{'requests/s':<34}{n / wall:.0f}")
+    print(f"{'latency p50 / p95 / max':<34}{np.percentile(lat, 50):.0f} / {np.percentile(lat, 95):.0f} / "
+          f"{lat.max():.0f} ms")
+    for path in sorted(set(r[3] for r in results)):
+        sub = np.array([r[0] for r in results if r[3] == path]) * 1e3
+        print(f"{'  ' + path + ' p50 / p95':<34}{np.percentile(sub, 50):.0f} / {np.percentile(sub, 95):.0f} ms")
+    print(f"{'server peak RSS (after warm-up)':<34}{peak_rss:.0f} MiB ({rss_before:.0f} MiB)")
+    print(f"{'server CPU, 5 s after last answer':<34}{cpu_5s - cpu_at_last:.2f} s used in those 5 s; "
+          f"{100 * (cpu_6s - cpu_5s):.0f} % of a core in the next second")
     bad = [r[2] for r in results if not r[1]]
     if bad:
         print(f"first failures: {bad[:3]}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if errors else 0
+
+
+def json_key(kwargs: dict) -> str:
+    import json
+
+    body = kwargs.get("json") or {"data": kwargs.get("data"), "files": repr(kwargs.get("files"))[:200]}
+    return json.dumps(body, sort_keys=True, default=str)[:2000]
+
+
+def count_paths(requests: list[tuple[str, dict, dict]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for path, _, _ in requests:
+        out[path] = out.get(path, 0) + 1
+    return out
 
 
 if __name__ == "__main__":
