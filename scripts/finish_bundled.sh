@@ -19,7 +19,7 @@ DOCS=${DOCS:-docs/bundled-model}
 .venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
   --data "$RUN/dev_split/latin_eval_writers.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --json \
   > "$REPORT.summary.json"
-.venv/bin/hanzicheck export "$RUN" --bundle "$BUNDLE"
+.venv/bin/hanzicheck export "$RUN" --bundle "$BUNDLE" --force
 .venv/bin/python scripts/model_card.py "$RUN" "$REPORT" > "$BUNDLE/MODEL_CARD.md"
 mkdir -p "$DOCS"
 cp "$REPORT"/*.png "$REPORT"/report.md "$DOCS"/

@@ -58,10 +58,10 @@ RUN=${RUN:-runs/bundled}
 DEV=(--dev runs/dev_split/calib_writers01-25.npz --dev "$REAL/unipen_latin_dev.npz")
 COMMON=(--model resnet --epochs 1000 --steps 150 --batch-size 128 --patience 1000 --workers 1 "${DEV[@]}")
 if [ ! -f "$SCRATCH/model.keras" ]; then
-  .venv/bin/hanzicheck train --out "$SCRATCH" "${COMMON[@]}" --config scripts/bundled_config.json --seed 0 \
+  .venv/bin/hanzicheck train --out "$SCRATCH" --force "${COMMON[@]}" --config scripts/bundled_config.json --seed 0 \
     --lr 3e-3 --max-minutes "${MINUTES1:-116}"
 fi
-.venv/bin/hanzicheck train --out "$PHASE2" --init "$SCRATCH" "${COMMON[@]}" --config scripts/bundled_config.json \
+.venv/bin/hanzicheck train --out "$PHASE2" --force --init "$SCRATCH" "${COMMON[@]}" --config scripts/bundled_config.json \
   --seed 1 --lr 5e-4 --max-minutes "${MINUTES2:-92}"
-.venv/bin/hanzicheck train --out "$RUN" --init "$PHASE2" "${COMMON[@]}" --config scripts/bundled_config_phase3.json \
+.venv/bin/hanzicheck train --out "$RUN" --force --init "$PHASE2" "${COMMON[@]}" --config scripts/bundled_config_phase3.json \
   --seed 2 --lr 3e-4 --max-minutes "${MINUTES3:-30}"

@@ -16,7 +16,8 @@ def _fail(message: str) -> None:
 
 
 def train(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (created).")] = Path("runs/train"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: created, or empty (see --resume, --force).")]
+    = Path("runs/train"),
     model: Annotated[str, typer.Option(help="Model preset: resnet, resnet-deep, resnet-wide, resnet-tiny.")] = "resnet",
     epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 40,
     steps: Annotated[int, typer.Option(help="Batches per epoch (every batch freshly synthesised).")] = 300,
@@ -35,12 +36,15 @@ def train(
     patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 8,
     workers: Annotated[int, typer.Option(help="Processes rendering training batches.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    resume: Annotated[bool, typer.Option(help="Continue from OUT/last.keras.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue the run in OUT from its last completed epoch, with its best "
+                                         "score.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace the run in OUT (its files are deleted first).")] = False,
     init: Annotated[Path | None, typer.Option(help="Fine-tune: start from this model (run or bundle folder, or "
                                               ".keras file) instead of from scratch.")] = None,
     config: Annotated[Path | None, typer.Option(help="JSON file of TrainConfig fields (flags override).")] = None,
 ) -> None:
     """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png."""
+    from ..engine.run_folder import RunFolderError
     from ..engine.train import TrainConfig
     from ..engine.train import train as run_training
     from . import read_json
@@ -70,7 +74,10 @@ def train(
         cfg = TrainConfig.from_dict({**base, **flags})
     except (ValueError, TypeError) as e:
         _fail(str(e))
-    metrics = run_training(cfg, out, resume=resume)
+    try:
+        metrics = run_training(cfg, out, resume=resume, force=force)
+    except RunFolderError as e:
+        _fail(str(e))
     typer.echo(json.dumps({"run": str(out), **{k: metrics[k] for k in ("params", "mflops", "epochs_run")},
                            "dev": metrics.get("dev")}, ensure_ascii=False))
 
@@ -81,28 +88,41 @@ def export(
                                                          "templates_v5.npz into this folder.")] = None,
     bundle: Annotated[Path | None, typer.Option(help="Write model.onnx, templates.npz, metadata.json, model.keras here "
                                                      "(e.g. src/hanzicheck/assets/model).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace files already in the --seed-names / --bundle folder.")] = False,
 ) -> None:
     """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files.
 
     A softmax temperature fitted by `hanzicheck calibrate` is folded into the exported models."""
-    from ..engine.export import export_bundle, export_seed_names
+    from ..engine.export import (
+        BUNDLE_FILES,
+        SEED_MODEL_NAME,
+        SEED_TEMPLATES_NAME,
+        check_export_target,
+        export_bundle,
+        export_seed_names,
+    )
 
     if seed_names is None and bundle is None:
         _fail("nothing to do: give --seed-names OUT and/or --bundle DIR")
     if not run.is_dir():
         _fail(f"{run} is not a folder")
-    if seed_names is not None:
+    targets = [(flag, out, write, names) for flag, out, write, names in (
+        ("--seed-names", seed_names, export_seed_names, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME)),
+        ("--bundle", bundle, export_bundle, BUNDLE_FILES)) if out is not None]
+    for flag, out, _, names in targets:  # every target checked before anything is written
+        if out.exists() and not out.is_dir():
+            _fail(f"{flag} {out} is a file, not a folder")
         try:
-            for path in export_seed_names(run, seed_names):
-                typer.echo(str(path))
+            check_export_target(run, out, names, force)
+        except (FileExistsError, ValueError) as e:
+            _fail(f"{flag} {e}")
+    for _, out, write, _ in targets:
+        try:
+            paths = write(run, out, force=force)
         except FileNotFoundError as e:
             _fail(str(e))
-    if bundle is not None:
-        try:
-            for path in export_bundle(run, bundle):
-                typer.echo(str(path))
-        except FileNotFoundError as e:
-            _fail(str(e))
+        for path in paths:
+            typer.echo(str(path))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import time
 from pathlib import Path
 
@@ -89,6 +90,39 @@ class BatchNormRecalibration(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs=None) -> None:
         if (batch + 1) % self.steps == 0:
             recalibrate_batch_norm(self.model, self.batches)
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """After every epoch: best.keras when the monitored score beats the best so far, last.keras, then state.json.
+
+    The best score starts from ``best`` (restored from state.json on resume), so a resumed run never replaces
+    best.keras with a worse epoch. Checkpoints are written under pending names and committed by state.json
+    (engine/run_folder.py), so a run killed at any moment leaves a folder ``--resume`` can continue.
+    """
+
+    def __init__(self, run: Path, monitor: str, best: float = float("-inf"), best_epoch: int | None = None) -> None:
+        super().__init__()
+        self.run, self.monitor, self.best, self.best_epoch = Path(run), monitor, best, best_epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        import json
+
+        from .run_folder import pending_name, write_atomic
+
+        done = epoch + 1
+        score = (logs or {}).get(self.monitor)
+        pending = {}
+        if score is not None and float(score) > self.best:
+            self.best, self.best_epoch = float(score), epoch
+            pending["best.keras"] = pending_name("best.keras", done)
+        pending["last.keras"] = pending_name("last.keras", done)
+        for tmp in pending.values():
+            self.model.save(self.run / tmp)
+        write_atomic(self.run / "state.json", json.dumps({
+            "epoch": done, "monitor": self.monitor, "best": None if self.best == float("-inf") else self.best,
+            "best_epoch": self.best_epoch, "pending": pending}))
+        for name, tmp in pending.items():
+            os.replace(self.run / tmp, self.run / name)
 
 
 class TimeBudget(keras.callbacks.Callback):

@@ -168,11 +168,22 @@ def _folded_model(run: Path, meta: dict, temperature: float, unknown_bias: float
     return fold_unknown_bias(fold_temperature(model, temperature), unknown_bias, unknown_index(meta))
 
 
-def export_seed_names(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
+def check_export_target(run: Path, out: Path, names: tuple[str, ...], force: bool) -> None:
+    """Refuse to write into the run folder itself, or over files already in ``out`` unless ``force``."""
+    if out.exists() and out.resolve() == run.resolve():
+        raise ValueError(f"{out} is the folder being exported: give another folder")
+    existing = [name for name in names if (out / name).exists()]
+    if existing and not force:
+        raise FileExistsError(f"{out} already holds {', '.join(existing)}: replace them with --force")
+
+
+def export_seed_names(run_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write a run's model and templates under the spec's names (chinese_hsk1_model_v5.keras, templates_v5.npz);
-    a calibrated temperature and Unknown offset are folded into the model."""
+    a calibrated temperature and Unknown offset are folded into the model. Existing files there are replaced only
+    with ``force`` (FileExistsError otherwise)."""
     run, out = Path(run_dir), Path(out_dir)
     _require(run, ("model.keras", "templates.npz"))
+    check_export_target(run, out, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME), force)
     out.mkdir(parents=True, exist_ok=True)
     meta, temperature, unknown_bias = _calibration(run)
     if temperature == 1.0 and unknown_bias == 0.0:
@@ -183,14 +194,17 @@ def export_seed_names(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
     return [out / SEED_MODEL_NAME, out / SEED_TEMPLATES_NAME]
 
 
-def export_bundle(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
+def export_bundle(run_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write the files the package ships (model.onnx, templates.npz, metadata.json, model.keras) into ``out_dir``.
 
     A calibrated temperature and Unknown offset are folded into both models; metadata.json then says
     ``temperature: 1.0`` and ``unknown_bias: 0.0`` and keeps the folded totals (``temperature_folded``,
-    ``unknown_bias_folded``), so the recognizer does not apply them twice and ``train --init`` can take them out."""
+    ``unknown_bias_folded``), so the recognizer does not apply them twice and ``train --init`` can take them out.
+    Existing bundle files in ``out_dir`` are replaced only with ``force`` (FileExistsError otherwise); the run
+    folder itself is refused (ValueError)."""
     run, out = Path(run_dir), Path(out_dir)
     _require(run, BUNDLE_FILES)
+    check_export_target(run, out, BUNDLE_FILES, force)
     out.mkdir(parents=True, exist_ok=True)
     meta, temperature, unknown_bias = _calibration(run)
     if temperature == 1.0 and unknown_bias == 0.0:
