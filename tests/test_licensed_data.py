@@ -158,3 +158,13 @@ def test_writer_split_in_place_keeps_the_same_samples_as_a_copy(hwdb):
     assert np.shares_memory(moved.x, files.x)
     assert np.array_equal(moved.x, copy.x) and np.array_equal(moved.y, copy.y)
     assert np.array_equal(moved.writers, copy.writers)
+
+
+def test_dev_sets_still_load_unquantised_float32(hwdb):
+    from hanzicheck.data.dataset import load_source
+    from hanzicheck.data.preprocess import preprocess
+    from hanzicheck.data.sources import iter_samples
+
+    dev = load_source(hwdb, limit=20, use_cache=False)
+    assert dev.x.dtype == np.float32
+    assert np.array_equal(dev.x, np.stack([preprocess(s.image) for s in iter_samples(hwdb, limit=20)]))

@@ -150,9 +150,10 @@ def load_source(path: str | Path, limit: int | None = None, use_cache: bool = Tr
                 cap: UnknownCap | None = None) -> LabeledArrays:
     """Read any supported source, preprocess every sample to 40×40, cache the result as an npz shard.
 
-    Images come back float32 in [0, 1] (dev and evaluation sets). ``cap`` bounds the Unknown samples kept (see
-    ``UnknownCap``; None keeps all); training sources go through ``load_training_source`` (uint8)."""
-    return load_training_source(path, cap, limit, use_cache).as_float32()
+    Images come back float32 in [0, 1], exactly as ``preprocess`` made them (dev and evaluation sets). ``cap``
+    bounds the Unknown samples kept (see ``UnknownCap``; None keeps all); training sources go through
+    ``load_training_source`` (uint8)."""
+    return _load(Path(path), cap, limit, use_cache, np.float32)
 
 
 def load_training_source(path: str | Path, cap: UnknownCap | None = UnknownCap(), limit: int | None = None,
@@ -162,11 +163,15 @@ def load_training_source(path: str | Path, cap: UnknownCap | None = UnknownCap()
     Two passes: labels only (cheap), then only the kept records are decoded and preprocessed, straight into a
     preallocated uint8 array. Memory ≈ 1,600 bytes per kept sample plus 4 bytes per record read; the shard
     cached on disk is the same uint8 array."""
+    return _load(Path(path), cap, limit, use_cache, np.uint8)
+
+
+def _load(path: Path, cap: UnknownCap | None, limit: int | None, use_cache: bool, dtype) -> LabeledArrays:
     from .preprocess import InvalidImageError, preprocess
     from .sources import iter_labels, iter_samples
 
-    path = Path(path)
-    shard = cache_dir() / "shards" / f"{path.name}-{_cache_key(path, limit, cap)}.npz"
+    kind = "u8" if dtype == np.uint8 else "f32"
+    shard = cache_dir() / "shards" / f"{path.name}-{kind}-{_cache_key(path, limit, cap)}.npz"
     if use_cache and shard.is_file():
         with np.load(shard) as z:
             return LabeledArrays(z["x"], z["y"], z["writers"])
@@ -177,7 +182,7 @@ def load_training_source(path: str | Path, cap: UnknownCap | None = UnknownCap()
     labels = np.frombuffer(ids, np.int32) if len(ids) else np.zeros(0, np.int32)
     keep = select_samples(labels, list(names), cap) if cap is not None else np.ones(len(labels), bool)
     del ids, labels
-    x = np.empty((int(keep.sum()), 40, 40), np.uint8)
+    x = np.empty((int(keep.sum()), 40, 40), dtype)
     y = np.empty(len(x), np.int32)
     ws: list[str] = []
     for sample in iter_samples(path, limit=limit, keep=keep.__getitem__):
@@ -186,7 +191,7 @@ def load_training_source(path: str | Path, cap: UnknownCap | None = UnknownCap()
         except InvalidImageError:
             continue  # blank or broken samples carry no class information
         n = len(ws)
-        x[n] = to_uint8(image)
+        x[n] = to_uint8(image) if dtype == np.uint8 else image
         y[n] = label_to_class(sample.label)
         ws.append(sample.writer)
     if not ws:
