@@ -190,23 +190,6 @@ def test_lookalikes_are_in_the_stroke_data_and_cover_the_worst_confusions(synth)
     assert all(c in table for c in hsk1_chars())
 
 
-def test_fonts_option_draws_with_a_font_and_skips_fonts_without_the_glyph(synth, monkeypatch):
-    from pathlib import Path
-
-    from hanzicheck.data import synth_fonts
-
-    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # a Latin-only font stands in for a CJK one
-    if not Path(dejavu).is_file():
-        pytest.skip(f"{dejavu} not installed")
-    monkeypatch.setattr(synth_fonts, "cjk_fonts", lambda: (dejavu,))
-    cfg = SynthConfig(fonts=True, font_prob=1.0)
-    latin = synth_fonts.font_char("A", np.random.default_rng(0), cfg, 64)
-    assert latin is not None and ink(latin).sum() > 20
-    assert synth_fonts.font_char("我", np.random.default_rng(0), cfg, 64) is None  # no glyph: not a box
-    img = Synthesizer(synth.db, cfg).char("我", np.random.default_rng(0))  # falls back to the stroke data
-    assert img.shape == (64, 64) and ink(img).any()
-
-
 def test_pen_lifts_follow_real_handwriting(synth):
     """Real native handwriting: pen lifts / strokes 0.25 / 0.62 / 1.00 (10/50/90 %), 17 % all separate."""
     from hanzicheck.data.synth_render import join

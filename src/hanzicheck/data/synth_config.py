@@ -125,7 +125,7 @@ class SynthConfig:
             if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
                 if value[0] > value[1]:
                     raise ValueError(f"SynthConfig.{name}: range {value} has low > high")
-        if not all(isinstance(f, str) for f in self.fonts):
+        if not isinstance(self.fonts, tuple) or not all(isinstance(f, str) for f in self.fonts):
             raise ValueError(f"SynthConfig.fonts: a list of font names (e.g. [\"long-cang\"]), got {self.fonts!r}")
         if self.supersample < 1:
             raise ValueError(f"SynthConfig.supersample must be ≥ 1, got {self.supersample}")
