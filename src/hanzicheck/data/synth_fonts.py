@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -140,7 +140,7 @@ def _parse_ranges(text: str) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _subsets(key: str) -> tuple[tuple[Path, tuple[tuple[int, int], ...]], ...]:
     """(woff2 file, code point ranges) of font ``key``; a font with one file (empty unicode.json) covers all."""
     folder = font_dir(key)
@@ -238,7 +238,7 @@ def _leans_traditional(key: str, char: str) -> float:
     return similarity(cov, ref_t) - similarity(cov, ref_s)
 
 
-@lru_cache(maxsize=None)
+@cache
 def traditional_font(key: str) -> bool:
     """Whether font ``key`` draws the traditional forms: over the HSK1 characters that have one, its glyphs are
     on average closer to the traditional references (Liu Jian Mao Cao: 个 as 個, 东 as 東, …)."""
