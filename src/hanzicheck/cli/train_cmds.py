@@ -21,8 +21,10 @@ def train(
     model: Annotated[str, typer.Option(help="Model preset: resnet, resnet-deep, resnet-wide, resnet-tiny.")] = "resnet",
     epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 40,
     steps: Annotated[int, typer.Option(help="Batches per epoch (every batch freshly synthesised).")] = 300,
-    batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 128,
-    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW, warm-up then cosine decay).")] = 3e-3,
+    batch_size: Annotated[int, typer.Option(help="Samples per batch per replica (global batch = this × replicas).")]
+    = 128,
+    lr: Annotated[float, typer.Option(help="Peak learning rate of one replica (AdamW, warm-up then cosine decay); "
+                                      "multiplied by the number of replicas (config lr_scaling).")] = 3e-3,
     gnt: Annotated[list[Path], typer.Option(help="CASIA-HWDB .gnt file/folder/zip to mix in.")] = [],
     pot: Annotated[list[Path], typer.Option(help="CASIA-OLHWDB .pot file/folder to mix in.")] = [],
     emnist: Annotated[list[Path], typer.Option(help="EMNIST folder or images file (trains Unknown).")] = [],
@@ -42,13 +44,21 @@ def train(
     init: Annotated[Path | None, typer.Option(help="Fine-tune: start from this model (run or bundle folder, or "
                                               ".keras file) instead of from scratch.")] = None,
     config: Annotated[Path | None, typer.Option(help="JSON file of TrainConfig fields (flags override).")] = None,
+    strategy: Annotated[str, typer.Option(help="tf.distribute strategy: auto (a TF_CONFIG cluster → multi-worker, "
+                                          "several GPUs → mirrored, else default), default, mirrored, "
+                                          "multi-worker.")] = "auto",
 ) -> None:
-    """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png."""
+    """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png.
+
+    With TF_CONFIG set (scripts/train_local_cluster.sh), every worker runs this command; the chief writes OUT."""
+    from ..engine.distribute import STRATEGIES, ClusterError
     from ..engine.run_folder import RunFolderError
     from ..engine.train import TrainConfig
     from ..engine.train import train as run_training
     from . import read_json
 
+    if strategy not in STRATEGIES:
+        _fail(f"--strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     try:
         base = read_json(config) if config else {}
     except ValueError as e:
@@ -75,11 +85,12 @@ def train(
     except (ValueError, TypeError) as e:
         _fail(str(e))
     try:
-        metrics = run_training(cfg, out, resume=resume, force=force)
-    except RunFolderError as e:
+        metrics = run_training(cfg, out, resume=resume, force=force, strategy=strategy)
+    except (RunFolderError, ClusterError) as e:
         _fail(str(e))
-    typer.echo(json.dumps({"run": str(out), **{k: metrics[k] for k in ("params", "mflops", "epochs_run")},
-                           "dev": metrics.get("dev")}, ensure_ascii=False))
+    keys = ("role", "rank", "params", "mflops", "epochs_run", "strategy", "workers", "replicas", "samples_per_second",
+            "weights_sha256", "dev")
+    typer.echo(json.dumps({"run": str(out), **{k: metrics[k] for k in keys if k in metrics}}, ensure_ascii=False))
 
 
 def export(

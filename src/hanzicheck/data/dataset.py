@@ -308,13 +308,15 @@ class BatchStream:
     them class-balanced (``FilePicker``): Unknown with probability ``file_unknown_fraction`` (default
     ``unknown_fraction``), else a uniform HSK1 class of those the files hold, then a random sample of that class.
     Rendering runs ahead in ``workers`` processes (0 = in this process), at most ``prefetch`` batches ahead.
+    ``shard`` of ``shards`` (one per worker of a distributed run) yields batches shard, shard + shards, … of the
+    single stream: no two shards render the same samples.
     """
 
     def __init__(self, batch_size: int, seed: int, unknown_fraction: float = 0.08, synth_config=None,
                  files: LabeledArrays | None = None, file_fraction: float = 0.0, workers: int = 1,
                  prefetch: int = 6, start_batch: int = 0, pool: np.ndarray | None = None,
-                 file_unknown_fraction: float | None = None) -> None:
-        self.pool = pool
+                 file_unknown_fraction: float | None = None, shard: int = 0, shards: int = 1) -> None:
+        self.pool, self.shard, self.shards = pool, shard, shards
         self.batch_size, self.seed, self.unknown_fraction = batch_size, seed, unknown_fraction
         self.synth_config, self.files, self.file_fraction = synth_config, files, file_fraction if files else 0.0
         self.workers, self.prefetch, self.next_batch = workers, prefetch, start_batch
@@ -329,8 +331,8 @@ class BatchStream:
         return sample_classes(rng, n_synth, self.unknown_fraction, self.pool), int(rng.integers(2**31)), self.synth_config
 
     def _submit(self) -> None:
-        job = self._job(self.next_batch)
-        key = self.next_batch
+        key = self.next_batch * self.shards + self.shard
+        job = self._job(key)
         self.next_batch += 1
         if self._pool is None:
             self._pending.append((key, job, None))

@@ -96,6 +96,16 @@ def resume_state(run: Path) -> dict:
     return {**state, "epoch": epoch, "history": rows[:epoch]}
 
 
+def peek_state(run: Path) -> dict:
+    """The committed epoch count of ``run``, read without touching the folder (a cluster worker other than the
+    chief, which owns the folder)."""
+    try:
+        return {"epoch": int(json.loads((run / "state.json").read_text(encoding="utf-8"))["epoch"])}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise RunFolderError(f"--resume: cannot read {run / 'state.json'} ({e}); is --out on a folder the chief "
+                             "shares?") from None
+
+
 def best_so_far(state: dict, monitor: str) -> float:
     """The score best.keras was saved with: from state.json, else (a state.json of an older version, or another
     monitor) the best ``monitor`` value in the committed history; -inf when none."""

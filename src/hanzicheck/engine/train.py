@@ -74,10 +74,14 @@ class TrainConfig:
     workers: int = 1
     seed: int = 0
     init: str = ""  # fine-tune: start from this model (a run or bundle folder, or a .keras file); "" = from scratch
+    # batch_size is per replica; "linear": the peak learning rate is multiplied by the number of replicas
+    lr_scaling: str = "linear"
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.steps_per_epoch < 1 or self.batch_size < 2:
             raise ValueError("epochs, steps_per_epoch must be ≥ 1 and batch_size ≥ 2")
+        if self.lr_scaling not in ("linear", "none"):
+            raise ValueError(f"lr_scaling must be 'linear' or 'none', not {self.lr_scaling!r}")
         if not 0 <= self.unknown_fraction < 1 or not 0 <= self.file_fraction <= 1:
             raise ValueError("unknown_fraction must be in [0, 1) and file_fraction in [0, 1]")
         _synth_config(self.synth)  # a misspelt synthesiser knob fails here, not an hour into the run
@@ -143,6 +147,17 @@ def _print_data_report(files: LabeledArrays | None, val: LabeledArrays, dev: Lab
         console.print(f"real dev data: {len(dev):,} samples, checked after every epoch")
 
 
+def _print_distribution(name: str, cluster, replicas: int, config: TrainConfig, learning_rate: float) -> None:
+    from rich.console import Console
+
+    scaling = f"{config.learning_rate:g} × {replicas} replicas" if config.lr_scaling == "linear" and replicas > 1 \
+        else f"{config.learning_rate:g}, not scaled"
+    role = f", this is {'the chief' if cluster.chief else f'worker {cluster.rank}'}" if cluster.configured else ""
+    Console(stderr=True).print(
+        f"strategy {name}: {cluster.workers} worker(s), {replicas} replica(s){role}; batch {config.batch_size} per "
+        f"replica = {config.batch_size * replicas} global; peak learning rate {learning_rate:g} ({scaling})")
+
+
 def _new_model(config: TrainConfig):
     """The configured architecture with fresh weights: a preset by name, then the config's overrides."""
     from ..models import PRESETS, ModelConfig, create_model
@@ -155,13 +170,15 @@ def _new_model(config: TrainConfig):
     return create_model(base, **overrides)
 
 
-def _compile(model, config: TrainConfig, total_steps: int) -> None:
+def _compile(model, config: TrainConfig, total_steps: int, learning_rate: float | None = None) -> None:
+    """AdamW with the run's schedule peaking at ``learning_rate`` (default: the config's, one replica)."""
     import keras
 
+    rate = config.learning_rate if learning_rate is None else learning_rate
     if config.max_minutes:  # TimeCosineLR sets the rate from the clock
-        schedule = config.learning_rate / 10
+        schedule = rate / 10
     else:
-        schedule = _step_schedule(config, total_steps)
+        schedule = _step_schedule(config, total_steps, rate)
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -169,15 +186,16 @@ def _compile(model, config: TrainConfig, total_steps: int) -> None:
     )
 
 
-def _step_schedule(config: TrainConfig, total_steps: int):
+def _step_schedule(config: TrainConfig, total_steps: int, rate: float | None = None):
     import keras
 
+    rate = config.learning_rate if rate is None else rate
     warmup = min(config.warmup_epochs * config.steps_per_epoch, total_steps // 2)
     return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.learning_rate / 10,
+        initial_learning_rate=rate / 10,
         decay_steps=max(total_steps - warmup, 1),
         alpha=0.02,
-        warmup_target=config.learning_rate,
+        warmup_target=rate,
         warmup_steps=warmup,
     )
 
@@ -218,30 +236,51 @@ def _brightness_probe(val: LabeledArrays, config: TrainConfig, synth_config) -> 
 
 
 def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
-          force: bool = False) -> dict:
+          force: bool = False, strategy: str = "auto") -> dict:
     """Train a model, write the run folder and its artifacts; returns the metrics dict.
 
     A fresh run refuses a folder that holds files unless ``force`` (then the previous run's files are deleted);
     ``resume`` continues the run in the folder from its last committed epoch, with its best score, and refuses when
-    there is nothing consistent to continue (``RunFolderError`` either way, before anything is written)."""
-    from .run_folder import RunFolderError, prepare_fresh, resume_state
+    there is nothing consistent to continue (``RunFolderError`` either way, before anything is written).
+
+    ``strategy`` (engine/distribute.py): ``auto`` trains across the workers of a ``TF_CONFIG`` cluster, or the GPUs
+    of this machine, or plainly in this process. In a cluster the chief writes the run folder and returns the
+    metrics; every other worker writes nothing and returns a short summary (``role`` "worker")."""
+    from .distribute import ClusterError, cluster_from_env
+    from .run_folder import RunFolderError, peek_state, prepare_fresh, resume_state
 
     run = Path(run_dir)
     if resume and force:
         raise RunFolderError("--resume continues the run in the folder and --force replaces it: give one of them")
-    state = resume_state(run) if resume else None
-    if state is None:
-        prepare_fresh(run, force)
+    cluster = cluster_from_env()
+    if config.max_minutes and cluster.workers > 1 and strategy in ("auto", "multi-worker"):
+        raise ClusterError("--max-minutes decays the learning rate by each worker's own clock, which would differ "
+                           "between workers: give a cluster run --epochs instead")
+    if cluster.chief:
+        state = resume_state(run) if resume else None
+        if state is None:
+            prepare_fresh(run, force)
+    else:  # the chief owns the folder; the others only read where to continue (a folder shared with the chief)
+        state = peek_state(run) if resume else None
 
     import keras
 
     from ..models import count_flops, embedding_model
     from .callbacks import RunCheckpoint
+    from .distribute import distributed_batches, fingerprint, make_strategy, plain_copy, prepare_model
     from .export import compute_templates, write_artifacts
     from .run_folder import best_so_far
 
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(asdict(config), ensure_ascii=False, indent=2))
+    strategy_name, strat = make_strategy(strategy, cluster)  # before TensorFlow runs any op
+    distributed = strategy_name != "default"
+    replicas = int(strat.num_replicas_in_sync)
+    local_replicas = len(strat.extended.worker_devices) if distributed else 1
+    learning_rate = config.learning_rate * (replicas if config.lr_scaling == "linear" else 1)
+    if progress:
+        _print_distribution(strategy_name, cluster, replicas, config, learning_rate)
+    if cluster.chief:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(json.dumps(asdict(config), ensure_ascii=False, indent=2))
     keras.utils.set_random_seed(config.seed)
     synth_config = _synth_config(config.synth)
     files = load_training_sources(config.files, UnknownCap(config.file_unknown_per_class,
@@ -269,17 +308,30 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
 
     last, best = run / "last.keras", run / "best.keras"
     initial_epoch = 0
-    if state is not None:
-        model = keras.models.load_model(last)
-        initial_epoch = state["epoch"]
-    else:  # a fresh optimiser either way; resumed runs keep theirs
-        model = _init_model(config.init) if config.init else _new_model(config)
-        _compile(model, config, config.epochs * config.steps_per_epoch)
+    eye = np.eye(NUM_CLASSES, dtype=np.float32)
+    with strat.scope():
+        if state is not None:
+            model = keras.models.load_model(last)
+            initial_epoch = state["epoch"]
+        else:  # a fresh optimiser either way; resumed runs keep theirs
+            model = _init_model(config.init) if config.init else _new_model(config)
+            _compile(model, config, config.epochs * config.steps_per_epoch, learning_rate)
+        if distributed:
+            prepare_model(model, strat, (val.x[:2, ..., None], eye[val.y[:2]]))
 
-    stream = BatchStream(config.batch_size, config.seed, config.unknown_fraction, synth_config, files,
-                         config.file_fraction, workers=config.workers,
-                         start_batch=initial_epoch * config.steps_per_epoch, pool=pool,
-                         file_unknown_fraction=config.file_unknown_fraction)
+    def stream_for(pipeline: int, pipelines: int) -> BatchStream:
+        """The batches of one input pipeline (one per worker; its replicas take them in turn)."""
+        return BatchStream(config.batch_size, config.seed, config.unknown_fraction, synth_config, files,
+                           config.file_fraction, workers=config.workers,
+                           start_batch=initial_epoch * config.steps_per_epoch * local_replicas, pool=pool,
+                           file_unknown_fraction=config.file_unknown_fraction, shard=pipeline, shards=pipelines)
+
+    streams: list[BatchStream] = []
+    if distributed:
+        data = distributed_batches(strat, stream_for, config.batch_size, NUM_CLASSES, streams)
+    else:
+        streams.append(stream_for(0, 1))
+        data = _one_hot(streams[0])
     # fresh batches (their own seed) that re-estimate batch norm after every epoch and once more at the end
     recal = BatchStream(config.batch_size, config.seed + 30_000, config.unknown_fraction, synth_config, files,
                         config.file_fraction, workers=0, pool=pool,
@@ -289,22 +341,23 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     callbacks = [
         BatchNormRecalibration(batches, config.steps_per_epoch) if batches else keras.callbacks.Callback(),
         DevEval(dev) if dev is not None else keras.callbacks.Callback(),
-        # history before the checkpoint: a kill between them leaves an extra row, which resume trims
-        keras.callbacks.CSVLogger(run / "history.csv", append=state is not None),
-        RunCheckpoint(run, monitor, best_so_far(state, monitor) if state else float("-inf"),
-                      state.get("best_epoch") if state else None),
         keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=config.patience),
         TimeBudget(config.max_minutes),
     ]
+    if cluster.chief:  # the run folder: history before the checkpoint (a kill between them leaves a row resume trims)
+        callbacks[2:2] = [
+            keras.callbacks.CSVLogger(run / "history.csv", append=state is not None),
+            RunCheckpoint(run, monitor, best_so_far(state, monitor) if state else float("-inf"),
+                          state.get("best_epoch") if state else None),
+        ]
     if config.max_minutes:
-        callbacks.append(TimeCosineLR(config.learning_rate, config.max_minutes))
+        callbacks.append(TimeCosineLR(learning_rate, config.max_minutes))
     if progress:
         callbacks.append(RichProgress(config.epochs, config.steps_per_epoch, initial_epoch))
-    eye = np.eye(NUM_CLASSES, dtype=np.float32)
     started = time.time()
     try:
-        model.fit(
-            _one_hot(stream),
+        fitted = model.fit(
+            data,
             steps_per_epoch=config.steps_per_epoch,
             epochs=config.epochs,
             initial_epoch=initial_epoch,
@@ -313,8 +366,22 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
             verbose=0,
         )
     finally:
-        stream.close()
+        for stream in streams:
+            stream.close()
     train_seconds = time.time() - started
+    global_batch = config.batch_size * replicas
+    distribution = {
+        "strategy": strategy_name, "workers": cluster.workers, "replicas": replicas,
+        "global_batch_size": global_batch, "learning_rate": learning_rate,
+        "samples_per_second": round(len(fitted.epoch) * config.steps_per_epoch * global_batch
+                                    / max(train_seconds, 1e-9), 1),
+        "weights_sha256": fingerprint(model),  # the trained weights, equal on every worker
+    }
+    if not cluster.chief:
+        return {"role": "worker", "rank": cluster.rank, "epochs_run": initial_epoch + len(fitted.epoch),
+                **distribution}
+    if distributed:  # selection, templates and export run on the chief alone, outside the strategy
+        model = plain_copy(model)
 
     model, selection = _final_model(model, best, batches, DevEval.cap_unknown(dev, 3000) if dev else None, val)
     tpl = synth_arrays(config.template_per_class, seed=config.seed + 20_000, synth_config=synth_config)
@@ -326,7 +393,8 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         "mflops": count_flops(model) / 1e6,
         "train_seconds": round(train_seconds, 1),
         "epochs_run": len(history),
-        "samples_seen": len(history) * config.steps_per_epoch * config.batch_size,
+        "samples_seen": len(history) * config.steps_per_epoch * global_batch,
+        **distribution,
         "brightness_ratio": round(ratio, 3),
         "val_class_balance": balance,
         "best": max(history, key=lambda r: float(r.get(monitor, 0))) if history else {},
