@@ -162,3 +162,21 @@ def test_json_option_file_must_be_regular(tmp_path):
 
     with pytest.raises(ValueError, match="not a regular file"):
         read_json("/dev/zero")
+
+
+def test_casia_source_that_is_a_fifo_fails_fast(tmp_path):
+    fifo = tmp_path / "1001-c.gnt"
+    os.mkfifo(fifo)
+    result, took = run("data", "inspect", fifo)
+    assert one_line_naming(result, fifo) and "not a regular file" in result.stderr
+    assert took < 10
+
+
+def test_labels_csv_folder_images_go_through_the_one_decoder(tmp_path):
+    """A folder source's image in a format outside the allow-list is refused like everywhere else."""
+    from hanzicheck.data.sources import DataFormatError, iter_samples
+
+    Image.fromarray(drawings()["十"]).save(tmp_path / "ten.ppm")
+    (tmp_path / "labels.csv").write_text("file,label\nten.ppm,十\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="ten.ppm is not an image in a format hanzicheck reads"):
+        list(iter_samples(tmp_path))

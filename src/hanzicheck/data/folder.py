@@ -1,7 +1,7 @@
 """Our own simple formats: a folder of images with ``labels.csv``, and an ``.npz`` of arrays.
 
 - Folder: ``labels.csv`` with a header ``file,label`` and optionally ``writer``; ``file`` is relative to the
-  folder. Images are read with Pillow as 8-bit grey (transparency composited on white).
+  folder. Images are decoded by ``preprocess.to_gray`` (the package's one decoder and its guards) to 8-bit grey.
 - ``.npz``: ``images`` uint8 [N, H, W], ``labels`` str [N], optional ``writers`` [N] (any dtype, read as str),
   like ``shared/data/real/*.npz``.
 
@@ -124,18 +124,12 @@ def _csv_rows(path: str | os.PathLike) -> tuple[Path, list[tuple[int, str, str, 
 
 
 def _load_image(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    from .preprocess import InvalidImageError, to_gray
 
     try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                rgba = im.convert("RGBA")
-                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(paper, rgba)
-            return np.asarray(im.convert("L"), dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as e:
-        raise DataFormatError(f"{path}: not a readable image ({e})") from e
+        return to_gray(path)
+    except InvalidImageError as e:
+        raise DataFormatError(str(e)) from None
 
 
 def read_folder(path: str | os.PathLike, limit: int | None = None) -> Iterator[Sample]:

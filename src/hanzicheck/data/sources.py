@@ -99,6 +99,8 @@ def detect_format(path: str | os.PathLike) -> str:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
+    if not (path.is_dir() or path.is_file()):  # a FIFO or a device would hang or never end
+        raise DataFormatError(f"{path}: not a regular file or folder")
     name = path.name.lower()
     fmt: str | None = None
     if path.is_dir():
