@@ -1,4 +1,4 @@
-"""Calibration: the threshold rule on known similarities, pairs from real and synthesised data, the written files."""
+"""Calibration: the verify rule's fit on known scores, pairs from real and synthesised data, the written files."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from hanzicheck.engine.calibrate import (
     CalibrationError,
     Pairs,
     calibrate_artifacts,
-    compute_thresholds,
     data_pairs,
     load_labelled,
     synth_pairs,
 )
+from hanzicheck.engine.verdict_fit import fit_rule, fit_thresholds
 from hanzicheck.inference.recognizer import Recognizer
+from hanzicheck.inference.verdict import Evidence
 
 
 @pytest.fixture(scope="module")
@@ -31,72 +32,79 @@ def fake_dir(tmp_path_factory):
     return write_fake_artifacts(tmp_path_factory.mktemp("fake"))
 
 
-def _sims(rng, n_imp: dict[str, int], imp_mean: dict[str, float]):
-    sims, targets, genuine = [], [], []
-    for c, n in n_imp.items():
-        sims += list(rng.normal(imp_mean[c], 0.05, n)) + list(rng.normal(0.9, 0.03, n))
-        targets += [c] * 2 * n
-        genuine += [False] * n + [True] * n
-    return np.array(sims), targets, np.array(genuine)
+def _genuine(rng, per_char: dict[int, tuple[int, float]], source: str):
+    """Genuine scores: {template row: (pairs, mean score)}, spread 0.03."""
+    score = np.concatenate([rng.normal(m, 0.03, n) for n, m in per_char.values()])
+    rows = np.concatenate([np.full(n, r) for r, (n, _) in per_char.items()])
+    return score, rows, np.full(len(score), source)
 
 
-def test_threshold_follows_each_characters_impostors():
+def test_every_source_accepts_at_least_the_target_share():
+    """Neat writing (0.9) and cursive writing (0.7) of the same characters: the cursive source sets the level, so
+    it accepts 95 % and the neat one nearly all."""
     rng = np.random.default_rng(0)
-    sims, targets, genuine = _sims(rng, {"大": 400, "一": 400}, {"大": 0.6, "一": 0.2})
-    th, info = compute_thresholds(sims, targets, genuine, ["大", "一", "人"], far=0.05)
-    assert th[0] > th[1] + 0.25  # 大's impostors (太, 犬, …) score higher: its threshold is higher
-    assert th[2] == pytest.approx(info["global_threshold"])  # no pairs: the global threshold
-    assert abs(info["far_measured"] - 0.05) < 0.005 and info["frr_measured"] < 0.05
-    assert info["genuine_pairs"] == 800 and info["impostor_pairs"] == 800
+    s1, r1, src1 = _genuine(rng, {0: (400, 0.9), 1: (400, 0.9)}, "neat")
+    s2, r2, src2 = _genuine(rng, {0: (400, 0.7), 1: (400, 0.7)}, "cursive")
+    score, rows, sources = np.concatenate([s1, s2]), np.concatenate([r1, r2]), np.concatenate([src1, src2])
+    th, info = fit_thresholds(score, np.ones(len(score), bool), rows, np.ones(len(score), bool), sources, 2)
+    ok = score >= th[rows]
+    assert ok[sources == "cursive"].mean() >= 0.95 and ok[sources == "neat"].mean() > 0.99
+    assert info["level"] == min(info["levels"].values()) == info["levels"]["cursive"]
 
 
-def test_few_pairs_shrink_toward_the_global_threshold():
+def test_a_character_written_far_from_its_template_gets_a_lower_threshold():
     rng = np.random.default_rng(1)
-    sims, targets, genuine = _sims(rng, {"大": 4, "一": 400}, {"大": 0.6, "一": 0.2})
-    th, info = compute_thresholds(sims, targets, genuine, ["大", "一"], far=0.05)
-    full_shift = 0.6 - 0.2
-    assert 0 < th[0] - info["global_threshold"] < 0.3 * full_shift
+    score, rows, sources = _genuine(rng, {0: (400, 0.9), 1: (400, 0.6)}, "data")
+    th, _ = fit_thresholds(score, np.ones(len(score), bool), rows, np.ones(len(score), bool), sources, 3)
+    assert th[0] - th[1] > 0.2  # nearly the whole 0.3 apart: 400 pairs each
+    assert th[1] < th[2] < th[0]  # no genuine pairs: the global level
 
 
-def test_max_frr_lowers_the_thresholds():
+def test_few_genuine_pairs_shrink_toward_the_global_threshold():
     rng = np.random.default_rng(2)
-    sims, targets, genuine = _sims(rng, {"大": 400}, {"大": 0.85})  # impostors almost as similar as genuine
-    th, info = compute_thresholds(sims, targets, genuine, ["大"], far=0.01)
-    assert info["frr_measured"] > 0.5 and not info["capped_by_max_frr"]
-    th2, info2 = compute_thresholds(sims, targets, genuine, ["大"], far=0.01, max_frr=0.1)
-    assert th2[0] < th[0] and info2["capped_by_max_frr"]
-    assert info2["frr_measured"] <= 0.11 and info2["far_measured"] > 0.01
+    score, rows, sources = _genuine(rng, {0: (400, 0.9), 1: (400, 0.9), 2: (6, 0.6)}, "data")
+    th, info = fit_thresholds(score, np.ones(len(score), bool), rows, np.ones(len(score), bool), sources, 3)
+    assert 0 < th[0] - th[2] < 0.3 * 0.3  # 6 pairs against a prior of 30: under a fifth of its own shift
 
 
-def test_max_frr_counts_real_genuine_pairs_when_there_are_any():
-    """Synthesised genuine pairs (0.9) are easy, real ones (0.8) are not: the cap holds the real pairs' FRR to
-    10 %, where counting both would let about a fifth of the real ones be rejected."""
+def _evidence(sim, p, rank, kinds):
+    n = len(sim)
+    return Evidence(np.asarray(sim, float), np.asarray(p, float), np.asarray(rank), np.full(n, 5), np.zeros(n),
+                    np.full(n, -1)), np.array(kinds)
+
+
+def test_the_fit_weighs_in_the_classifier_when_it_separates_look_alikes():
+    """Look-alikes as similar to the template as correct drawings, but the classifier puts them far lower: the
+    fitted rule gives the probability weight and rejects them; correct pairs stay at the target share."""
     rng = np.random.default_rng(3)
-    imp = list(rng.normal(0.78, 0.03, 400))
-    synth, real = list(rng.normal(0.9, 0.02, 200)), list(rng.normal(0.8, 0.03, 200))
-    sims = np.array(imp + synth + real)
-    genuine = np.array([False] * 400 + [True] * 400)
-    is_real = np.array([False] * 600 + [True] * 200)
-    _, pooled = compute_thresholds(sims, ["大"] * 800, genuine, ["大"], far=0.05, max_frr=0.1)
-    _, info = compute_thresholds(sims, ["大"] * 800, genuine, ["大"], far=0.05, max_frr=0.1, real=is_real)
-    assert pooled["max_frr_counts"] == "all genuine pairs" and pooled["frr_real_measured"] is None
-    assert info["max_frr_counts"] == "real genuine pairs" and info["capped_by_max_frr"]
-    assert info["frr_real_measured"] <= 0.11 < 0.15 < float((sims[600:] < pooled["global_threshold"]).mean())
+    n = 300
+    sim = np.concatenate([rng.normal(0.8, 0.05, n), rng.normal(0.8, 0.05, n), rng.normal(0.3, 0.05, n)])
+    p = np.concatenate([rng.uniform(0.5, 1, n), rng.uniform(0.001, 0.05, n), rng.uniform(1e-6, 1e-4, n)])
+    ev, kinds = _evidence(sim, p, np.ones(3 * n, int), ["genuine"] * n + ["lookalike"] * n + ["wrong_char"] * n)
+    genuine = kinds == "genuine"
+    th, params, info = fit_rule(ev, np.zeros(3 * n, int), genuine, kinds, np.full(3 * n, "data"), 1, drops=False)
+    assert params.prob_weight > 0 and params.drop_weight == 0
+    assert info["measured"]["correct_accepted"] >= 0.95
+    assert info["measured"]["lookalike_rejected"] > 0.9 and info["measured"]["wrong_char_rejected"] == 1.0
 
 
-def test_too_few_impostors_is_an_error():
-    with pytest.raises(CalibrationError, match="impostor pairs"):
-        compute_thresholds(np.array([0.9, 0.1]), ["大", "大"], np.array([True, False]), ["大"])
+def test_the_fit_needs_impostors_of_a_scored_kind():
+    ev, kinds = _evidence([0.9, 0.8], [0.9, 0.9], [1, 1], ["genuine", "unknown"])
+    with pytest.raises(CalibrationError, match="wrong_char"):
+        fit_rule(ev, np.zeros(2, int), kinds == "genuine", kinds, np.full(2, "data"), 1)
 
 
 def test_data_pairs_from_labelled_samples():
     x = np.ones((3, 40, 40), np.float32)
-    pairs = data_pairs(x, ["大", "百", "人"], seed=0)
-    assert pairs.kinds == ["genuine", "wrong_char", "unknown", "genuine", "wrong_char"]
-    assert pairs.targets[0] == "大" and pairs.targets[1] not in ("大",) and pairs.targets[1] in hsk1_chars()
-    assert pairs.genuine.tolist() == [True, False, False, True, False]
+    pairs = data_pairs(x, ["大", "百", "人"], seed=0, source="real.npz")
+    assert pairs.kinds == ["genuine", "wrong_char", "lookalike", "unknown", "genuine", "wrong_char", "lookalike"]
+    assert pairs.targets[0] == "大" and pairs.targets[1] != "大" and pairs.targets[1] in hsk1_chars()
+    assert pairs.targets[2] in ("太", "天", "火") and pairs.targets[6] in ("八", "入", "个", "从")
+    assert pairs.genuine.tolist() == [True, False, False, False, True, False, False]
     unmarked = Pairs(np.ones((1, 40, 40), np.float32), ["大"], np.array([True]), ["genuine"])  # synthesised
-    assert Pairs.concat([pairs, unmarked]).is_real().tolist() == [True] * 5 + [False]
+    both = Pairs.concat([pairs, unmarked])
+    assert both.is_real().tolist() == [True] * 7 + [False]
+    assert both.sources() == ["real.npz"] * 7 + ["synth"]
 
 
 def test_real_npz_is_read_through_the_readers(real_data):
@@ -117,15 +125,18 @@ def test_calibration_is_written_and_used_by_verify(tmp_path, fake_dir):
     samples += [Sample(255 - rng.integers(0, 2, (64, 64), dtype=np.uint8) * 255, "百") for _ in range(4)]
     write_npz(tmp_path / "real.npz", samples)
     rec = Recognizer.load(folder)
-    info = calibrate_artifacts(rec, data=[tmp_path / "real.npz"], far=0.05, synth_per_char=0)
-    assert info["genuine_pairs"] == 20 and info["impostor_pairs"] == 24
+    info = calibrate_artifacts(rec, data=[tmp_path / "real.npz"], synth_per_char=0)
+    assert info["genuine_pairs"] == 20 and info["per_source"]["real.npz"]["correct_accepted"] >= 0.95
     with np.load(folder / "templates.npz") as z:
-        assert z["thresholds"].shape == (len(hsk1_chars()),) and float(z["far"]) == pytest.approx(0.05)
+        assert z["thresholds"].shape == (len(hsk1_chars()),)
+        offsets = z["drop_offsets"]
+        assert offsets.shape == (len(hsk1_chars()) + 1,) and len(z["drop_templates"]) == offsets[-1] > 178
     meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    assert meta["calibration"]["method"] == info["method"]
+    assert meta["verdict"] == info["verdict"] and meta["calibration"]["accept"] == 0.95
     reloaded = Recognizer.load(folder)
+    assert reloaded.artifacts.drops is not None and reloaded.artifacts.verdict.to_metadata() == info["verdict"]
     v = reloaded.verify(drawings()["十"], "十")
-    assert v.threshold == pytest.approx(float(reloaded.artifacts.thresholds[hsk1_chars().index("十")]))
+    assert v.correct and v.threshold == pytest.approx(float(reloaded.artifacts.thresholds[hsk1_chars().index("十")]))
 
 
 def test_cli_calibrate_dry_run_writes_nothing(tmp_path, fake_dir, real_data):
@@ -133,10 +144,11 @@ def test_cli_calibrate_dry_run_writes_nothing(tmp_path, fake_dir, real_data):
     before = (folder / "templates.npz").read_bytes()
     result = CliRunner().invoke(build_app(), ["calibrate", "--model", str(folder), "--data",
                                               str(real_data / "chinese_mnist_dev.npz"), "--synth", "0",
-                                              "--dry-run", "--json", "--far", "0.05"])
+                                              "--dry-run", "--json", "--accept", "0.9"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["far"] == 0.05 and summary["written"] == ""
+    assert summary["accept"] == 0.9 and summary["written"] == ""
+    assert summary["per_source"]["chinese_mnist_dev.npz"]["correct_accepted"] >= 0.9
     assert (folder / "templates.npz").read_bytes() == before
 
 
@@ -165,7 +177,8 @@ def test_calibration_with_labelled_data_writes_a_temperature_that_classify_uses(
     folder = shutil.copytree(fake_dir, tmp_path / "model")
     samples = [Sample(drawings()[c], c) for c in ("一", "十", "日", "人") for _ in range(5)]
     write_npz(tmp_path / "real.npz", samples)
-    info = calibrate_artifacts(Recognizer.load(folder), data=[tmp_path / "real.npz"], synth_per_char=0)
+    info = calibrate_artifacts(Recognizer.load(folder), data=[tmp_path / "real.npz"], synth_per_char=0,
+                               drop_templates=False)
     rec = Recognizer.load(folder)
     assert rec.artifacts.temperature == pytest.approx(info["temperature"]) and info["temperature"] != 1.0
     from hanzicheck.data.preprocess import preprocess

@@ -217,14 +217,16 @@ def verify(
 def calibrate(
     model: Annotated[Path | None, typer.Option("--model", help="Artifacts folder to calibrate in place "
                                                                "(default: the bundled model).")] = None,
-    data: Annotated[list[Path], typer.Option("--data", help="Labelled real samples (any reader's format); "
-                                                            "adds genuine and wrong-character pairs.")] = [],
-    far: Annotated[float, typer.Option("--far", min=0.0001, max=0.5, help="Target false-accept rate.")] = 0.05,
-    max_frr: Annotated[float, typer.Option("--max-frr", min=0.0, max=0.9, help="Reject at most this share of "
-                                           "genuine pairs (the real ones when --data has any): lowers the "
-                                           "thresholds when the FAR target would reject more (0 = no cap).")] = 0.10,
+    data: Annotated[list[Path], typer.Option("--data", help="Labelled samples (any reader's format): genuine, "
+                                                            "wrong-character and look-alike pairs. Repeatable; "
+                                                            "every source is held to --accept.")] = [],
+    accept: Annotated[float, typer.Option("--accept", min=0.5, max=0.999, help="The operating point: accept at "
+                                          "least this share of the correct pairs of every source.")] = 0.95,
     synth: Annotated[int, typer.Option("--synth", min=0, help="Synthesised genuine samples per character "
-                                                              "(plus as many impostors); 0 = none.")] = 12,
+                                                              "(plus as many impostors of every kind); 0 = none.")] = 12,
+    synth_config: Annotated[Path | None, typer.Option(
+        "--synth-config", help="JSON object of synthesiser settings for --synth (e.g. scripts/stress_synth.json: "
+                               "messier writing, closer to real cursive).")] = None,
     class_data: Annotated[list[Path], typer.Option("--class-data", help="More labelled real samples that only "
                                                    "fit the classifier (temperature, Unknown offset), e.g. Latin "
                                                    "letters that must come out Unknown.")] = [],
@@ -237,9 +239,9 @@ def calibrate(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and print, do not write.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Per-character similarity thresholds for a target false-accept rate; stored in templates.npz.
+    """Fit the verify rule (weights, per-character thresholds, stroke-drop templates) at an operating point.
 
-    Labelled real samples (--data, --class-data) also fit the softmax temperature and the Unknown offset."""
+    Labelled samples (--data, --class-data) also fit the softmax temperature and the Unknown offset."""
     from ..engine.calibrate import CalibrationError, calibrate_artifacts
 
     for p in [*data, *class_data]:
@@ -247,27 +249,33 @@ def calibrate(
             _fail(f"{p}: no such file or folder")
     if not data and synth == 0:
         _fail("nothing to calibrate on: give --data SRC and/or --synth N > 0")
+    config = _synth_settings(synth_config, synth)
     rec = _recognizer(model)
     try:
-        summary = calibrate_artifacts(rec, data=data, far=far, synth_per_char=synth, seed=seed,
-                                      write=not dry_run, progress=not json_out, max_frr=max_frr or None,
-                                      class_data=class_data,
-                                      unknown_max_drop=None if no_unknown_offset else unknown_max_drop)
+        summary = calibrate_artifacts(rec, data=data, accept=accept, synth_per_char=synth, seed=seed,
+                                      write=not dry_run, progress=not json_out, class_data=class_data,
+                                      unknown_max_drop=None if no_unknown_offset else unknown_max_drop,
+                                      synth_config=config)
     except (CalibrationError, ValueError, OSError) as e:
         _fail(str(e))
     if json_out:
         typer.echo(json.dumps(summary, ensure_ascii=False))
         return
+    _print_calibration(summary)
+
+
+def _print_calibration(summary: dict[str, Any]) -> None:
     from rich.console import Console
 
     c = Console()
-    c.print(f"[bold]calibrated[/] {summary['chars_calibrated']} characters for FAR {far:.2%} "
-            f"({summary['genuine_pairs']:,} genuine, {summary['impostor_pairs']:,} impostor pairs)")
-    c.print(f"global threshold {summary['global_threshold']:.3f}; per character "
-            f"min {summary['min']:.3f}, median {summary['median']:.3f}, max {summary['max']:.3f}")
-    frr = summary["frr_measured"]
-    c.print(f"measured on these pairs: FAR {summary['far_measured']:.2%}, FRR "
-            + ("—" if frr is None else f"{frr:.2%}") + (" (capped by --max-frr)" if summary["capped_by_max_frr"] else ""))
+    v = summary["verdict"]
+    c.print(f"[bold]verify rule[/] score = similarity + {v['prob_weight']:g}·max(ln p, {v['log_p_floor']:g}) − "
+            f"{v['drop_weight']:g}·max(drop margin, 0); target rank ≤ {v['max_rank']}")
+    c.print(f"per-character thresholds for {summary['accept']:.0%} correct accepted on every source: global "
+            f"{summary['global_threshold']:.3f}, min {summary['min']:.3f}, median {summary['median']:.3f}, max "
+            f"{summary['max']:.3f} ({summary['genuine_pairs']:,} genuine pairs of "
+            f"{summary['chars_with_genuine_pairs']} characters, {summary['impostor_pairs']:,} impostors)")
+    _rates_table(c, "on the calibration pairs", summary["per_source"])
     if "temperature" in summary:
         c.print(f"softmax temperature {summary['temperature']:.3f} on {summary['temperature_samples']:,} labelled "
                 f"samples: calibration error (ECE) {summary['ece_before']:.3f} → {summary['ece_after']:.3f}")
@@ -276,6 +284,22 @@ def calibrate(
                 f"{summary['hsk1_accuracy_before']:.2%} → {summary['hsk1_accuracy_after']:.2%}, real non-HSK1 "
                 f"rejected {summary['unknown_rejection_before']:.2%} → {summary['unknown_rejection_after']:.2%}")
     c.print("written to " + (summary["written"] or "nothing (dry run)"))
+
+
+VERIFY_COLUMNS = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
+
+
+def _rates_table(console, title: str, per_source: dict[str, dict[str, float]]) -> None:
+    """Per source: correct pairs accepted and impostors rejected per kind (the issue's four figures)."""
+    from rich.table import Table
+
+    table = Table(title=f"verify {title}")
+    table.add_column("source", no_wrap=True)
+    for col in VERIFY_COLUMNS:
+        table.add_column(col.replace("_", " "), justify="right")
+    for name, r in per_source.items():
+        table.add_row(name, *("—" if r.get(col) is None else f"{r[col]:.3f}" for col in VERIFY_COLUMNS))
+    console.print(table)
 
 
 def _synth_settings(path: Path | None, synth: int):
@@ -342,9 +366,12 @@ def evaluate(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in metrics["summary"].items():
-        table.add_row(k, f"{v:.4f}" if isinstance(v, float) else f"{v:,}")
+        if k != "verify":
+            table.add_row(k, f"{v:.4f}" if isinstance(v, float) else f"{v:,}")
     c = Console()
     c.print(table)
+    if metrics["summary"].get("verify"):
+        _rates_table(c, "at the model's thresholds", metrics["summary"]["verify"])
     c.print(f"report: {report / 'report.md'}", highlight=False)
 
 

@@ -49,3 +49,12 @@ def lookalikes(db=None) -> dict[str, list[str]]:
             if present:
                 out[c] = present
     return out
+
+
+def hsk1_lookalikes() -> dict[str, list[str]]:
+    """HSK1 character → its look-alikes that are HSK1 characters too (from the groups alone: no stroke data)."""
+    from .charset import hsk1_chars
+
+    known = set(hsk1_chars())
+    out = {c: [o for o in others if o in known] for c, others in _table().items() if c in known}
+    return {c: v for c, v in out.items() if v}

@@ -1,13 +1,11 @@
-"""Per-character similarity thresholds for a target false-accept rate (``hanzicheck calibrate``).
+"""Calibration (``hanzicheck calibrate``): the verify rule's weights and per-character thresholds, the stroke-drop
+templates it uses, and the classifier's softmax temperature and Unknown offset.
 
 Pairs (image, claimed target) are genuine (the image is the target) or impostors: another character, a look-alike,
-the target with strokes missing or an extra stroke. Sources: synthesised pairs (default) and labelled real samples.
-
-Method ("pooled-quantile + shrunk mean shift"): characters differ (one with many look-alikes draws higher impostor
-similarities), so each character's threshold is a common level plus a shift: how far its impostors' mean lies
-from the overall impostor mean, shrunk toward zero by n / (n + PRIOR) when it has few impostor pairs. The common
-level is the (1 − FAR) quantile of all impostor similarities minus their character's shift, so the thresholds
-accept FAR of the impostor pairs. Means are stable with a dozen samples; per-character 99th percentiles are not.
+the target with a stroke missing or an extra stroke. Sources: labelled samples (each ``--data``: genuine, wrong_char
+and look-alike pairs, non-HSK1 samples as ``unknown`` impostors) and synthesised pairs of every kind, written with
+the synthesiser's settings or messier ones (``synth_config``). The rule and how it is fitted: inference/verdict.py
+and engine/verdict_fit.py.
 """
 
 from __future__ import annotations
@@ -26,10 +24,9 @@ import numpy as np
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 from ..data.synth_config import SynthConfig
+from ..inference.verdict import Evidence
+from .verdict_fit import ACCEPT
 
-DEFAULT_FAR = 0.05
-PRIOR = 20.0  # impostor pairs at which a character's own shift counts half
-METHOD = "pooled-quantile+shrunk-mean-shift"
 DEFAULT_UNKNOWN_MAX_DROP = 0.01  # Unknown offset: real non-HSK1 rejection may fall this much (see fit_unknown_bias)
 UNKNOWN_BIAS_MAX = 4.0
 IMPOSTOR_KINDS = ("missing_stroke", "lookalike", "wrong_char", "extra_stroke")
@@ -48,6 +45,7 @@ class Pairs:
     genuine: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     kinds: list[str] = field(default_factory=list)  # "genuine" or an impostor kind ("unknown" for non-HSK1)
     real: np.ndarray | None = None  # bool [N]: from real handwriting (None: all synthesised)
+    source: list[str] | None = None  # where each pair comes from (None: all "synth")
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -63,10 +61,13 @@ class Pairs:
             return Pairs.empty()
         return Pairs(np.concatenate([p.x for p in parts]), [t for p in parts for t in p.targets],
                      np.concatenate([p.genuine for p in parts]), [k for p in parts for k in p.kinds],
-                     np.concatenate([p.is_real() for p in parts]))
+                     np.concatenate([p.is_real() for p in parts]), [s for p in parts for s in p.sources()])
 
     def is_real(self) -> np.ndarray:
         return np.zeros(len(self), bool) if self.real is None else np.asarray(self.real, bool)
+
+    def sources(self) -> list[str]:
+        return ["synth"] * len(self) if self.source is None else list(self.source)
 
 
 @contextmanager
@@ -139,11 +140,16 @@ def load_labelled(path: str | os.PathLike, limit: int | None = None,
     return x, labels, skipped
 
 
-def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Sequence[str] | None = None) -> Pairs:
-    """From labelled samples: each HSK1 sample is a genuine pair and, against a random other character, a
-    wrong_char impostor; a non-HSK1 sample (a real Unknown) is an impostor against a random character."""
+def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Sequence[str] | None = None,
+               source: str = "data") -> Pairs:
+    """From labelled samples: each HSK1 sample is a genuine pair, a wrong_char impostor against a random other
+    character and, when it has HSK1 look-alikes (大/太, 日/目 …), a lookalike impostor against one of them; a
+    non-HSK1 sample (a real Unknown) is an impostor against a random character."""
+    from ..data.lookalikes import hsk1_lookalikes
+
     chars = list(chars or hsk1_chars())
     known = set(chars)
+    alike = {c: [o for o in v if o in known] for c, v in hsk1_lookalikes().items()}
     rng = np.random.default_rng(seed)
     idx, targets, genuine, kinds = [], [], [], []
     for i, label in enumerate(labels):
@@ -155,100 +161,56 @@ def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Seque
             targets += [label, other]
             genuine += [True, False]
             kinds += ["genuine", "wrong_char"]
+            if alike.get(label):
+                idx.append(i)
+                targets.append(alike[label][int(rng.integers(len(alike[label])))])
+                genuine.append(False)
+                kinds.append("lookalike")
         else:
             idx.append(i)
             targets.append(other)
             genuine.append(False)
             kinds.append("unknown")
-    return Pairs(x[idx], targets, np.array(genuine, bool), kinds, np.ones(len(idx), bool))
+    return Pairs(x[idx], targets, np.array(genuine, bool), kinds, np.ones(len(idx), bool), [source] * len(idx))
 
 
-def compute_thresholds(sims: np.ndarray, targets: Sequence[str], genuine: np.ndarray, chars: Sequence[str],
-                       far: float = DEFAULT_FAR, prior: float = PRIOR,
-                       max_frr: float | None = None,
-                       real: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """Thresholds float32 [len(chars)] from pair similarities; and a summary of the fit.
+def pair_evidence(rec, pairs: Pairs, probs: np.ndarray, emb: np.ndarray, drops=None) -> tuple[Evidence, np.ndarray]:
+    """The verify rule's evidence (inference/verdict.py) for pairs whose target has a template, and that mask.
+    ``probs`` (calibrated) and ``emb`` are the model's outputs on ``pairs.x``; ``drops``: default the artifacts'."""
+    from ..inference.verdict import evidence
 
-    ``max_frr``: lower the common level when needed so that at most this share of genuine pairs is rejected
-    (then the FAR target is missed; the summary says by how much). ``real`` marks pairs of real handwriting:
-    when any genuine pair is real, the cap counts only those, since synthesised genuine pairs are easier and
-    understate how often a learner's correct character is rejected."""
-    if not 0 < far < 1:
-        raise CalibrationError(f"--far must be between 0 and 1, got {far}")
-    if max_frr is not None and not 0 < max_frr < 1:
-        raise CalibrationError(f"--max-frr must be between 0 and 1, got {max_frr}")
-    genuine = np.asarray(genuine, bool)
-    sims = np.asarray(sims, np.float64)
-    row = {c: i for i, c in enumerate(chars)}
-    t_idx = np.array([row.get(t, -1) for t in targets])
-    imp = ~genuine & (t_idx >= 0)
-    if imp.sum() < 10:
-        raise CalibrationError(f"only {int(imp.sum())} impostor pairs: calibration needs at least 10 "
-                               "(use --synth N or more --data)")
-    imp_sims = sims[imp]
-    mean_all = float(imp_sims.mean())
-    n_c = np.bincount(t_idx[imp], minlength=len(chars)).astype(np.float64)
-    sum_c = np.bincount(t_idx[imp], weights=imp_sims, minlength=len(chars))
-    mean_c = np.divide(sum_c, n_c, out=np.full(len(chars), mean_all), where=n_c > 0)
-    shift = (n_c / (n_c + prior)) * (mean_c - mean_all)
-    # the level is the (1 − FAR) quantile of the impostors with their character's shift removed, so that the
-    # shifted thresholds accept that share of all impostor pairs
-    global_th = float(np.quantile(imp_sims - shift[t_idx[imp]], 1.0 - far, method="higher"))
-    gen = genuine & (t_idx >= 0)
-    real_gen = gen if real is None else gen & np.asarray(real, bool)
-    real_gen = real_gen if real is not None and real_gen.any() else None
-    cap_on = gen if real_gen is None else real_gen
-    capped = False
-    if max_frr is not None and cap_on.any():
-        frr_level = float(np.quantile(sims[cap_on] - shift[t_idx[cap_on]], max_frr, method="lower"))
-        capped = frr_level < global_th
-        global_th = min(global_th, frr_level)
-    thresholds = np.clip(global_th + shift, -1.0, 1.0).astype(np.float32)
-    th_pair = thresholds[np.maximum(t_idx, 0)]
-    known = t_idx >= 0
-    accepted = sims >= th_pair
-    n_gen = int((genuine & known).sum())
-    info = {
-        "far": far, "max_frr": max_frr, "capped_by_max_frr": capped, "method": METHOD, "prior": prior,
-        "global_threshold": global_th,
-        "genuine_pairs": n_gen, "impostor_pairs": int(imp.sum()),
-        "chars_calibrated": int((n_c > 0).sum()),
-        "far_measured": float(accepted[imp].mean()),
-        "frr_measured": float((~accepted[genuine & known]).mean()) if n_gen else None,
-        "frr_real_measured": None if real_gen is None else float((~accepted[real_gen]).mean()),
-        "max_frr_counts": "all genuine pairs" if real_gen is None else "real genuine pairs",
-        "min": float(thresholds.min()), "median": float(np.median(thresholds)), "max": float(thresholds.max()),
-    }
-    return thresholds, info
+    art = rec.artifacts
+    rows_of, class_of = art.char_index(), {c: i for i, c in enumerate(art.classes)}
+    ok = np.array([t in rows_of for t in pairs.targets], bool)
+    targets = [t for t, k in zip(pairs.targets, ok, strict=True) if k]
+    unit = emb[ok] / np.maximum(np.linalg.norm(emb[ok], axis=1, keepdims=True), 1e-8)
+    ev = evidence(probs[ok], unit, np.array([class_of[t] for t in targets], np.int64),
+                  np.array([rows_of[t] for t in targets], np.int64), art.templates,
+                  art.drops if drops is None else drops)
+    return ev, ok
 
 
-def pair_similarities(rec, pairs: Pairs) -> np.ndarray:
-    """Cosine similarity of each pair's image to its target's template (NaN for a target without template)."""
-    _, emb = rec.run(pairs.x)
-    sims = rec.similarities(emb)
-    rows = rec.artifacts.char_index()
-    out = np.full(len(pairs), np.nan, np.float32)
-    for i, t in enumerate(pairs.targets):
-        r = rows.get(t)
-        if r is not None:
-            out[i] = sims[i, r]
-    return out
-
-
-def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float = DEFAULT_FAR,
+def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), accept: float = ACCEPT,
                         synth_per_char: int = 12, seed: int = 0, write: bool = True, progress: bool = False,
-                        limit: int | None = None, max_frr: float | None = None,
-                        class_data: Iterable[str | os.PathLike] = (),
-                        unknown_max_drop: float | None = DEFAULT_UNKNOWN_MAX_DROP) -> dict[str, Any]:
-    """Calibrate ``rec``'s artifacts folder; writes thresholds into templates.npz and metadata.json.
+                        limit: int | None = None, class_data: Iterable[str | os.PathLike] = (),
+                        unknown_max_drop: float | None = DEFAULT_UNKNOWN_MAX_DROP,
+                        synth_config: SynthConfig | None = None, drop_templates: bool = True) -> dict[str, Any]:
+    """Calibrate ``rec``'s artifacts folder: the verify rule (weights, per-character thresholds at ``accept`` of
+    every source's genuine pairs, stroke-drop templates) into templates.npz and metadata.json.
 
-    Labelled samples (``data``, and ``class_data``, which adds no verification pairs) also fit the classifier:
-    the softmax temperature and, unless ``unknown_max_drop`` is None, the Unknown offset (``fit_unknown_bias``)."""
+    Labelled samples (``data``, and ``class_data``, which adds no verification pairs) first fit the classifier:
+    the softmax temperature and, unless ``unknown_max_drop`` is None, the Unknown offset (``fit_unknown_bias``);
+    the rule is then fitted on the probabilities they give."""
+    from ..inference.recognizer import apply_temperature, apply_unknown_bias
+    from .verdict_fit import build_drop_table, fit_rule
+
+    if not 0 < accept < 1:
+        raise CalibrationError(f"--accept must be between 0 and 1, got {accept}")
     art = rec.artifacts
     parts, sources, labelled = [], [], []
     for path in data:
         x, labels, skipped = load_labelled(path, limit, show=progress)
-        parts.append(data_pairs(x, labels, seed))
+        parts.append(data_pairs(x, labels, seed, source=Path(path).name))
         labelled.append((x, labels))
         sources.append({"data": str(path), "samples": len(labels), "skipped": skipped})
     for path in class_data:
@@ -256,32 +218,46 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), far: float 
         labelled.append((x, labels))
         sources.append({"class_data": str(path), "samples": len(labels), "skipped": skipped})
     if synth_per_char:
-        parts.append(synth_pairs(synth_per_char, seed, chars=art.chars, show=progress))
-        sources.append({"synth_per_char": synth_per_char, "seed": seed})
+        parts.append(synth_pairs(synth_per_char, seed, chars=art.chars, show=progress, config=synth_config))
+        sources.append({"synth_per_char": synth_per_char, "seed": seed,
+                        **({"synth_config": _changed(synth_config)} if synth_config else {})})
     pairs = Pairs.concat(parts)
     if not len(pairs):
         raise CalibrationError("no pairs: the data sources held no usable images")
-    sims = pair_similarities(rec, pairs)
-    ok = ~np.isnan(sims)
-    thresholds, info = compute_thresholds(sims[ok], [t for t, k in zip(pairs.targets, ok, strict=True) if k],
-                                          pairs.genuine[ok], art.chars, far, max_frr=max_frr,
-                                          real=pairs.is_real()[ok])
+    info: dict[str, Any] = {}
+    raw, emb = rec.run(pairs.x, calibrated=False)
+    unknown = art.classes.index(UNKNOWN)
+    probs = apply_unknown_bias(apply_temperature(raw, art.temperature), art.unknown_bias, unknown)  # as rec.run
     if labelled:  # real labelled samples: fit the softmax temperature too (synthesised ones are too easy)
         x = np.concatenate([x for x, _ in labelled])
         index = {c: i for i, c in enumerate(art.classes)}
         y = np.array([index.get(label, index[UNKNOWN]) for _, labels in labelled for label in labels])
-        probs, _ = rec.run(x, calibrated=False)
-        info.update(fit_temperature(probs, y))
+        label_probs, _ = rec.run(x, calibrated=False)
+        info.update(fit_temperature(label_probs, y))
         if unknown_max_drop is not None:
-            from ..inference.recognizer import apply_temperature
-
-            info.update(fit_unknown_bias(apply_temperature(probs, info["temperature"]), y, index[UNKNOWN],
+            info.update(fit_unknown_bias(apply_temperature(label_probs, info["temperature"]), y, unknown,
                                          art.confidence_threshold, unknown_max_drop))
-    info["sources"] = sources
+        probs = apply_unknown_bias(apply_temperature(raw, info["temperature"]),
+                                   info.get("unknown_bias", art.unknown_bias), unknown)
+    drops = build_drop_table(rec, art.chars, show=progress) if drop_templates else None
+    ev, ok = pair_evidence(rec, pairs, probs, emb, drops)
+    rows = np.array([art.char_index()[t] for t, k in zip(pairs.targets, ok, strict=True) if k], np.int64)
+    thresholds, params, fit = fit_rule(ev, rows, pairs.genuine[ok], np.array(pairs.kinds)[ok],
+                                       np.array(pairs.sources())[ok], len(art.chars), accept,
+                                       drops=drops is not None)
+    info = {**fit, **info, "drop_templates": 0 if drops is None else int(len(drops.rows)), "sources": sources}
     info["written"] = str(art.templates_path) if write else ""
     if write:
-        write_calibration(art, thresholds, info)
+        write_calibration(art, thresholds, params, drops, info)
     return info
+
+
+def _changed(config: SynthConfig) -> dict[str, Any]:
+    """The settings that differ from the synthesiser's defaults."""
+    from dataclasses import fields
+
+    default = SynthConfig()
+    return {f.name: getattr(config, f.name) for f in fields(config) if getattr(config, f.name) != getattr(default, f.name)}
 
 
 def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -350,15 +326,19 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
     return reliability(probs, labels, bins)[1]
 
 
-def write_calibration(art, thresholds: np.ndarray, info: dict[str, Any]) -> None:
-    """Store thresholds (+ far, method) in templates.npz and the summary in metadata.json (atomically)."""
+def write_calibration(art, thresholds: np.ndarray, params, drops, info: dict[str, Any]) -> None:
+    """Store the rule's thresholds and stroke-drop templates (float16) in templates.npz, its weights and the
+    summary in metadata.json (atomically); the artifacts object is updated in place."""
     with np.load(art.templates_path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    arrays.update(thresholds=thresholds.astype(np.float32), far=np.float32(info["far"]), method=np.str_(METHOD))
+        arrays = {k: z[k] for k in z.files if k not in ("far", "drop_templates", "drop_offsets")}
+    arrays.update(thresholds=thresholds.astype(np.float32), method=np.str_(info["method"]))
+    if drops is not None:
+        arrays.update(drop_templates=drops.rows.astype(np.float16), drop_offsets=drops.offsets.astype(np.int32))
     tmp = art.templates_path.with_name("templates.tmp.npz")
     np.savez(tmp, **arrays)
     meta = json.loads(art.metadata_path.read_text(encoding="utf-8"))
     meta["calibration"] = {**info, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    meta["verdict"] = params.to_metadata()
     if "temperature" in info:
         meta["temperature"] = info["temperature"]
     if "unknown_bias" in info:
@@ -369,3 +349,4 @@ def write_calibration(art, thresholds: np.ndarray, info: dict[str, Any]) -> None
     os.replace(meta_tmp, art.metadata_path)
     art.thresholds = thresholds.astype(np.float32)
     art.metadata = meta
+    art.drops = drops

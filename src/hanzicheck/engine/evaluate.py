@@ -21,9 +21,10 @@ import numpy as np
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 from ..data.synth_config import SynthConfig
-from .calibrate import Pairs, data_pairs, load_labelled, pair_similarities, progress, reliability, synth_pairs
+from .calibrate import Pairs, data_pairs, load_labelled, progress, reliability, synth_pairs
 
 GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
+VERIFY_FIGURES = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
 FRR_POINT = 0.05  # "false accepts at 5 % false rejects"
 RELIABILITY_BINS = 10
 
@@ -78,7 +79,7 @@ def read_pair_csv(path: Path) -> tuple[Pairs, int]:
         genuine.append(g)
     if not xs:
         raise EvaluationError(f"{path}: none of its {len(rows)} images could be read")
-    return Pairs(np.stack(xs), targets, np.array(genuine), kinds, np.ones(len(xs), bool)), bad
+    return Pairs(np.stack(xs), targets, np.array(genuine), kinds, np.ones(len(xs), bool), [path.name] * len(xs)), bad
 
 
 def synth_labelled(per_char: int, seed: int, unknown_fraction: float = 0.1, show: bool = False,
@@ -141,23 +142,28 @@ def _curve(far: np.ndarray, tar: np.ndarray, points: int = 400) -> dict[str, lis
     return {"far": far.round(5).tolist(), "tar": tar.round(5).tolist()}
 
 
-def verification_metrics(sims: np.ndarray, pairs: Pairs, thresholds: np.ndarray) -> dict[str, Any]:
-    """ROC per impostor kind (and all together) and the operating point of the model's own thresholds."""
-    ok = ~np.isnan(sims)
-    kinds = np.array(pairs.kinds)
-    gen = pairs.genuine & ok
-    accepted = sims >= thresholds
-    out: dict[str, Any] = {"genuine_pairs": int(gen.sum()),
-                           "frr_at_model_threshold": float((~accepted[gen]).mean()) if gen.any() else None,
-                           "kinds": {}}
-    imp_kinds = sorted({k for k in pairs.kinds if k != "genuine"})
-    for kind in [*imp_kinds, "all"]:
-        imp = (~pairs.genuine) & ok & ((kinds == kind) if kind != "all" else True)
-        if not imp.any():
-            continue
-        r = roc(sims[gen], sims[imp])
-        r["far_at_model_threshold"] = float(accepted[imp].mean())
-        out["kinds"][kind] = r
+def verification_metrics(score: np.ndarray, ok: np.ndarray, genuine: np.ndarray, kinds: np.ndarray,
+                         sources: np.ndarray) -> dict[str, Any]:
+    """The verify rule on pairs: ROC of its score per impostor kind (and all together), and per source the share
+    of correct pairs accepted and of each impostor kind rejected at the model's own thresholds (``ok``)."""
+    from .verdict_fit import rates
+
+    out: dict[str, Any] = {"genuine_pairs": int(genuine.sum()),
+                           "frr_at_model_threshold": float((~ok[genuine]).mean()) if genuine.any() else None,
+                           "kinds": _roc_by_kind(score, ok, genuine, kinds), "per_source": {}}
+    for name in dict.fromkeys(sources.tolist()):
+        m = sources == name
+        out["per_source"][name] = {**rates(ok[m], genuine[m], kinds[m]),
+                                   "kinds": _roc_by_kind(score[m], ok[m], genuine[m], kinds[m])}
+    return out
+
+
+def _roc_by_kind(score: np.ndarray, ok: np.ndarray, genuine: np.ndarray, kinds: np.ndarray) -> dict[str, Any]:
+    out = {}
+    for kind in [*sorted(set(kinds[~genuine].tolist())), "all"]:
+        imp = ~genuine & ((kinds == kind) if kind != "all" else True)
+        if imp.any():
+            out[kind] = {**roc(score[genuine], score[imp]), "far_at_model_threshold": float(ok[imp].mean())}
     return out
 
 
@@ -226,7 +232,7 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
         if not labels:
             raise EvaluationError(f"{path}: no usable samples ({skipped} without ink or unreadable)")
         labelled.append(Labelled(x, labels, [path.name] * len(labels)))
-        pair_parts.append(data_pairs(x, labels, seed))
+        pair_parts.append(data_pairs(x, labels, seed, source=path.name))
         sources.append({"source": str(path), "kind": "samples", "samples": len(labels), "unreadable": skipped})
     if synth_per_char:
         labelled.append(synth_labelled(synth_per_char, seed, show=progress, config=synth_config))
@@ -249,10 +255,7 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
                 metrics["classification"][name] = classification_metrics(probs[m], [labels[i] for i in np.flatnonzero(m)], rec)
     pairs = Pairs.concat(pair_parts)
     if len(pairs):
-        sims = pair_similarities(rec, pairs)
-        th = np.array([rec.threshold(t) if t in rec.artifacts.char_index() else np.inf for t in pairs.targets])
-        metrics["verification"] = verification_metrics(sims, pairs, th)
-        metrics["_sims"] = {"sims": sims, "kinds": pairs.kinds}
+        metrics["verification"], metrics["_sims"] = _verify_pairs(rec, pairs)
     if diagnosis_per_char:
         from .diagnosis_eval import evaluate_diagnosis
 
@@ -262,6 +265,24 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
     write_report(metrics, Path(report_dir))
     metrics.pop("_sims", None)
     return metrics
+
+
+def _verify_pairs(rec, pairs: Pairs) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The verify rule at the model's own thresholds on every pair whose target has a template."""
+    from ..inference.verdict import accepted, scores
+    from .calibrate import pair_evidence
+
+    probs, emb = rec.run(pairs.x)
+    ev, valid = pair_evidence(rec, pairs, probs, emb)
+    targets = [t for t, k in zip(pairs.targets, valid, strict=True) if k]
+    params = rec.artifacts.verdict
+    th = np.array([rec.threshold(t) for t in targets], np.float64)
+    score = scores(ev, params)
+    ok = accepted(ev, params, th)
+    kinds = np.array(pairs.kinds)[valid]
+    metrics = verification_metrics(score, ok, pairs.genuine[valid], kinds, np.array(pairs.sources())[valid])
+    metrics["rule"] = params.to_metadata()
+    return metrics, {"sims": score, "kinds": kinds.tolist()}
 
 
 def _changed(config: SynthConfig) -> dict[str, Any]:
@@ -292,6 +313,8 @@ def summary(metrics: dict[str, Any]) -> dict[str, Any]:
             out["eer_all"] = v["kinds"]["all"]["eer"]
         if v.get("frr_at_model_threshold") is not None:
             out["frr_at_model_threshold"] = v["frr_at_model_threshold"]
+        out["verify"] = {name: {k: r[k] for k in VERIFY_FIGURES if r.get(k) is not None}
+                         for name, r in v["per_source"].items()}
     return out
 
 

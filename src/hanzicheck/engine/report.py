@@ -40,12 +40,14 @@ def _plots(metrics: dict[str, Any], sims: dict[str, Any] | None, out: Path) -> l
             if "curve" in r:
                 ax.plot(r["curve"]["far"], r["curve"]["tar"], label=f"{kind} (AUC {r['auc']:.3f})")
         ax.plot([0, 1], [0, 1], ":", color="grey")
-        ax.set(xlabel="false accept rate", ylabel="true accept rate", title="Verification ROC per negative kind")
+        ax.set(xlabel="false accept rate", ylabel="true accept rate", title="Verify score ROC per negative kind")
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(out / "roc.png", dpi=110)
         plt.close(fig)
         written.append("roc.png")
+    if ver and len(ver.get("per_source", {})) > 1:
+        written.append(_roc_by_source(plt, ver["per_source"], out / "roc_by_source.png"))
     if sims is not None:
         s = np.asarray(sims["sims"])
         kinds = np.array(sims["kinds"])
@@ -54,7 +56,8 @@ def _plots(metrics: dict[str, Any], sims: dict[str, Any] | None, out: Path) -> l
             v = s[(kinds == kind) & ~np.isnan(s)]
             if len(v):
                 ax.hist(v, bins=40, range=(-0.2, 1.0), histtype="step", density=True, label=f"{kind} ({len(v)})")
-        ax.set(xlabel="cosine similarity to the target's template", ylabel="density", title="Similarities")
+        ax.set(xlabel="verify score (similarity, moved by the classifier and missing strokes)", ylabel="density",
+               title="Verify scores")
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(out / "similarities.png", dpi=110)
@@ -93,6 +96,41 @@ def _plots(metrics: dict[str, Any], sims: dict[str, Any] | None, out: Path) -> l
     return written
 
 
+def _per_char_table(cls: dict[str, Any]) -> list[str]:
+    """Every character, every source: top-1 (the answer a user sees) and the share answered Unknown."""
+    names = [n for n in cls if n != "all"] or ["all"]
+    chars = list(dict.fromkeys(ch for n in names for ch in cls[n]["per_char"]))
+    if not chars:
+        return []
+    head = " | ".join(f"{n}: top-1 | Unknown" for n in names)
+    lines = ["", "### Per character and source", "", f"| char | {head} |",
+             "| --- |" + " ---: | ---: |" * len(names)]
+    for ch in chars:
+        cells = []
+        for n in names:
+            v = cls[n]["per_char"].get(ch)
+            cells += [_pct(v["accuracy"]), _pct(v.get("unknown"))] if v else ["", ""]
+        lines.append(f"| {ch} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _roc_by_source(plt, per_source: dict[str, Any], path: Path) -> str:
+    """One ROC panel per source, a curve per impostor kind, the model's operating point marked."""
+    fig, axes = plt.subplots(1, len(per_source), figsize=(4 * len(per_source), 4), squeeze=False)
+    for ax, (name, r) in zip(axes[0], per_source.items(), strict=True):
+        for kind, k in r["kinds"].items():
+            if "curve" in k and kind != "all":
+                line, = ax.plot(k["curve"]["far"], k["curve"]["tar"], label=f"{kind} (AUC {k['auc']:.3f})")
+                if r.get("correct_accepted") is not None:
+                    ax.plot([k["far_at_model_threshold"]], [r["correct_accepted"]], "o", color=line.get_color())
+        ax.set(xlabel="impostors accepted", ylabel="correct accepted", title=name[:40])
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name
+
+
 def _markdown(m: dict[str, Any], plots: list[str]) -> str:
     lines = ["# hanzicheck evaluation", "", f"Model: `{m['model']}` "
              f"({'calibrated per-character thresholds' if m.get('calibrated') else 'uncalibrated: one threshold'})",
@@ -121,6 +159,7 @@ def _markdown(m: dict[str, Any], plots: list[str]) -> str:
             worst = sorted(c["per_char"].items(), key=lambda kv: kv[1]["accuracy"])[:15]
             lines += ["", "### Worst characters", "", "| char | samples | accuracy |", "| --- | ---: | ---: |"]
             lines += [f"| {ch} | {v['n']} | {_pct(v['accuracy'])} |" for ch, v in worst]
+        lines += _per_char_table(cls)
     ver = m.get("verification")
     if ver:
         lines += ["", "## Verification", "",
@@ -131,6 +170,12 @@ def _markdown(m: dict[str, Any], plots: list[str]) -> str:
         for kind, r in ver["kinds"].items():
             lines.append(f"| {kind} | {r['impostors']:,} | {_f(r.get('auc'))} | {_pct(r.get('eer'))} | "
                          f"{_pct(r.get('far_at_5pct_frr'))} | {_pct(r.get('far_at_model_threshold'))} |")
+        lines += ["", "At the model's thresholds (the verify rule, inference/verdict.py), per source:", "",
+                  "| source | correct accepted | wrong_char rejected | lookalike rejected | missing_stroke rejected "
+                  "|", "| --- | ---: | ---: | ---: | ---: |"]
+        for name, r in ver.get("per_source", {}).items():
+            lines.append(f"| {name} | " + " | ".join(_pct(r.get(k)) for k in (
+                "correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")) + " |")
     diag = m.get("diagnosis")
     if diag:
         lines += ["", "## Stroke diagnosis", "",
