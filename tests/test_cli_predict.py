@@ -84,7 +84,26 @@ def test_verify_path_and_target(images, model):
                          "--model", model)
     assert result.exit_code == 0, result.output
     assert [line["verdict"] for line in lines] == ["correct", "incomplete_or_unclear"]
-    assert list(lines[0]) == ["file", "target", "verdict", "similarity", "threshold"]
+    assert list(lines[0]) == ["file", "target", "verdict", "similarity", "threshold", "score", "probability", "rank",
+                              "reason", "other", "missing_stroke"]
+
+
+def test_verify_explain_says_why_each_image_was_refused(images, model):
+    """一 against 十: the fake model's classifier finds 一 likelier, and says so; the stroke diagnosis is not
+    needed for that. 十 passes."""
+    result, lines = _run("verify", images / NAMES["十"], images / NAMES["一"], "--target", "十", "--explain",
+                         "--json", "--model", model)
+    assert result.exit_code == 0, result.output
+    ok, refused = lines
+    assert ok["why"] == "this is 十" and ok["reason"] is None
+    assert refused["reason"] == "other_character" and refused["other"] == "一"
+    assert refused["why"] == "this looks more like 一 than 十" and "diagnosis_missing_strokes" not in refused
+
+
+def test_verify_explain_table_has_a_why_column(images, model):
+    result, _ = _run("verify", images / NAMES["一"], "--target", "十", "--explain", "--model", model)
+    assert result.exit_code == 0, result.output
+    assert "why" in result.stdout and "like 一 than 十" in result.stdout  # wrapped to the terminal width
 
 
 def test_verify_pairs_csv_relative_paths(images, model):

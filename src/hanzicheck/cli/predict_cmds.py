@@ -101,7 +101,7 @@ def _emit(rows: list[dict[str, Any]], json_out: bool, columns: list[str], title:
 
     table = Table(title=title)
     for c in columns:
-        table.add_column(c, justify="right" if c in ("confidence", "similarity", "threshold") else "left",
+        table.add_column(c, justify="right" if c in ("confidence", "similarity", "score", "threshold") else "left",
                          overflow="fold")
     names = [Path(r["file"]).name for r in rows]
     short = len(set(names)) == len(names)  # file names alone when they are unambiguous: the table stays narrow
@@ -182,11 +182,18 @@ def verify(
     target: Annotated[str | None, typer.Option("--target", "-t", help="The character the images should be.")] = None,
     pairs: Annotated[Path | None, typer.Option("--pairs", help="CSV with columns file,target (paths relative "
                                                                "to the CSV) instead of PATH/--target.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Say why each image was refused (a likelier "
+                                                            "character, a missing stroke, too far from the "
+                                                            "template); refused images also get the stroke "
+                                                            "diagnosis (~50 ms each).")] = False,
     json_out: JsonOpt = False,
     model: ModelOpt = None,
     threads: ThreadsOpt = 1,
 ) -> None:
-    """Check that each image is the target character: correct / incomplete_or_unclear / invalid_target."""
+    """Check that each image is the target character: correct / incomplete_or_unclear / invalid_target.
+
+    The verdict is one rule (inference/verdict.py): the similarity to the target's template, moved by the
+    classifier's probability of the target and by any stroke that looks missing, against a calibrated threshold."""
     if pairs is not None:
         if paths or target is not None:
             _fail("give either --pairs CSV or PATH... --target CHAR, not both")
@@ -206,12 +213,33 @@ def verify(
     rec = _recognizer(model, threads)
     files = [f for f, _ in items]
     x, ok, errors = _preprocess_files(files, not json_out)
-    _, emb = rec.run(x)
-    results = dict(zip(ok, rec.verify_embeddings(emb, [targets[i] for i in ok]), strict=True))
+    probs, emb = rec.run(x)
+    results = dict(zip(ok, rec.verify_outputs(probs, emb, [targets[i] for i in ok]), strict=True))
     rows = [{"file": str(f), **(results[i].to_dict() if i in results else {"target": targets[i], "error": errors[i]})}
             for i, f in enumerate(files)]
-    _emit(rows, json_out, ["file", "target", "verdict", "similarity", "threshold"], "verify")
+    if explain:
+        for i, row in enumerate(rows):
+            if i in results:
+                row.update(_explain(rec, files[i], results[i]))
+    _emit(rows, json_out, ["file", "target", "verdict", "score", "threshold"] + (["why"] if explain else []),
+          "verify")
     _finish(items, errors)
+
+
+def _explain(rec, file: Path, result) -> dict[str, Any]:
+    """``why``: the verdict in a sentence; a refused image not put down to another character also gets the stroke
+    diagnosis, and the strokes it finds missing (``diagnosis_missing_strokes``, 0-based) lead the sentence."""
+    why = result.explanation()
+    if result.verdict != "incomplete_or_unclear" or result.reason == "other_character":
+        return {"why": why}
+    try:
+        missing = list(rec.diagnose(file, result.target).missing_strokes)
+    except (KeyError, ValueError, OSError):  # no stroke data for the target, or a drawing it cannot align
+        return {"why": why}
+    if missing:
+        names = ", ".join(str(k + 1) for k in missing)
+        why = f"stroke{'s' if len(missing) > 1 else ''} {names} of {result.target} missing (stroke diagnosis)"
+    return {"why": why, "diagnosis_missing_strokes": missing}
 
 
 def calibrate(
