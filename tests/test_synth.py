@@ -256,3 +256,26 @@ def test_stroke_outliers_turn_and_shrink_some_strokes_far_beyond_the_usual_sprea
         assert 15.0 - 1e-6 <= angle <= 35.0 + 1e-6 and 0.6 * 0.4 - 1e-9 <= np.hypot(*d) <= 0.6 + 1e-9
         assert np.allclose(out.mean(axis=0), line.mean(axis=0))  # about its own centre
     assert 10 <= turned <= 30
+
+
+def test_a_hurried_hand_drops_the_end_hook_of_le(synth):
+    from hanzicheck.data.synth_render import drop_hook
+
+    hook = synth.prepared("了").lines[1]  # the vertical with its flick to the upper left
+    cut = drop_hook(hook)
+    assert len(cut) < len(hook)
+    assert cut[-1][0] > hook[-1][0] - 1e-6  # what is left ends on the vertical, right of the flick's tip
+    straight = synth.prepared("一").lines[0]
+    assert np.array_equal(drop_hook(straight), straight)  # no hook: unchanged
+
+
+def test_a_merged_dot_makes_speech_radical_one_pen_down_run(synth):
+    from hanzicheck.data.synth_render import join
+
+    lines = synth.prepared("话").lines  # 讠: a dot, then 横折提
+    always = SynthConfig(separate_prob=0.0, join_prob=(1.0, 1.0), dot_merge_prob=1.0)
+    points, mask = join(lines[:2], np.random.default_rng(0), always, hurry=1.0)[0]
+    assert mask is not None and mask.all()  # the travel from the dot is inked as the stroke itself
+    never = SynthConfig(separate_prob=0.0, join_prob=(1.0, 1.0))
+    _, mask = join(lines[:2], np.random.default_rng(0), never, hurry=1.0)[0]
+    assert mask is not None and not mask.all()  # otherwise the travel stays a thinner, lighter connector

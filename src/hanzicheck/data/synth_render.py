@@ -127,20 +127,44 @@ def _connector(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, bulge: fl
     return (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t**2 * b
 
 
+def drop_hook(stroke: np.ndarray, max_len: float = 0.2, min_turn_deg: float = 60.0) -> np.ndarray:
+    """``stroke`` without its end hook: a short last piece (≤ ``max_len``) turning sharply from the stroke's
+    course (亅's flick, 乚's lift), cut at its sharpest turn; unchanged when it has none."""
+    if len(stroke) < 6:
+        return stroke
+    seg = np.hypot(*np.diff(stroke, axis=0).T)
+    k = int(np.searchsorted(np.cumsum(seg[::-1]), max_len))  # points within max_len of the end
+    best, best_cos = -1, np.cos(np.deg2rad(min_turn_deg))
+    for j in range(max(len(stroke) - 1 - k, 2), len(stroke) - 1):
+        before, after = stroke[j] - stroke[j - 2], stroke[-1] - stroke[j]
+        cos = float(before @ after) / (float(np.hypot(*before) * np.hypot(*after)) + 1e-9)
+        if cos < best_cos:
+            best, best_cos = j, cos
+    return stroke[:best + 1] if best > 0 else stroke
+
+
 def join(strokes: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConfig,
          hurry: float | None = None) -> list[Group]:
     """Group consecutive strokes into pen-down runs joined by the pen's travel, smoothed like fluent writing.
 
-    ``hurry`` in [0, 1] (random if None) sets how often strokes are joined."""
+    ``hurry`` in [0, 1] (random if None) sets how often strokes are joined, and how often a hurried hand drops
+    end hooks (``hook_drop_prob``) and lets a dot that starts a joined run flow straight into the next stroke
+    (``dot_merge_prob``: 讠 and 冫 in one movement)."""
     hurry = rng.random() if hurry is None else hurry
     q = 0.0 if hurry < cfg.separate_prob else cfg.join_prob[0] + (cfg.join_prob[1] - cfg.join_prob[0]) * (
         (hurry - cfg.separate_prob) / (1 - cfg.separate_prob))
     sigma = _u(rng, cfg.smooth) / SPACING if rng.random() < cfg.smooth_prob else 0.0
+    if cfg.hook_drop_prob > 0:
+        strokes = [drop_hook(st) if rng.random() < cfg.hook_drop_prob * hurry else st for st in strokes]
     runs: list[list[np.ndarray]] = []
     for i, stroke in enumerate(strokes):
         if i and q:
             gap = float(np.hypot(*(stroke[0] - strokes[i - 1][-1])))
             if rng.random() < q * (1.0 if gap < 0.45 else 0.4):
+                prev = runs[-1][-1]
+                if (cfg.dot_merge_prob > 0 and len(prev) > 1 and rng.random() < cfg.dot_merge_prob * hurry
+                        and float(np.hypot(*(prev[-1] - prev[0]))) < cfg.dot_length):
+                    runs[-1][-1] = prev[:1]  # the dot is only where the pen came down
                 runs[-1].append(stroke)
                 continue
         runs.append([stroke])
@@ -152,8 +176,8 @@ def join(strokes: Sequence[np.ndarray], rng: np.random.Generator, cfg: SynthConf
         parts, masks = [run[0]], [np.ones(len(run[0]), bool)]
         for prev, nxt in zip(run, run[1:], strict=False):
             conn = _connector(prev[-1], nxt[0], rng, cfg.connector_bulge)
-            parts += [conn, nxt]
-            masks += [np.zeros(len(conn), bool), np.ones(len(nxt), bool)]
+            parts += [conn, nxt]  # after a merged dot the travel is the stroke itself, in full ink
+            masks += [np.full(len(conn), len(prev) == 1), np.ones(len(nxt), bool)]
         groups.append((smooth(np.concatenate(parts), sigma), np.concatenate(masks)))
     return groups
 
