@@ -259,3 +259,27 @@ def test_slow_headers_are_cut_off():
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def test_rendering_a_scribble_is_bounded():
+    """200 strokes × 100 random points render in well under a second (0.5 s of GIL-holding drawing before)."""
+    from hanzicheck.data.render import render_strokes
+
+    start = time.process_time()
+    image = render_strokes(zigzag(), size=64)
+    assert image.shape == (64, 64) and image.min() == 0
+    assert time.process_time() - start < 0.3  # ~0.04 s here
+
+
+def test_rendering_ordinary_strokes_is_unchanged(medians):
+    """Below the vertex cap every point is drawn, as before."""
+    from hanzicheck.data import render
+
+    strokes = [np.asarray(m, np.float64) for m in medians["我"]]
+    full = render.render_strokes(strokes, size=64)
+    original = render.MAX_VERTICES
+    try:
+        render.MAX_VERTICES = 10**9
+        assert np.array_equal(render.render_strokes(strokes, size=64), full)
+    finally:
+        render.MAX_VERTICES = original

@@ -191,9 +191,9 @@ def drawing_from_strokes(strokes: Sequence) -> Drawing:
     k = FRAME / extent if extent > 0 else 1.0
     scaled = [(a - lo) * k for a in arrays]
     length = sum(float(np.hypot(*np.diff(a, axis=0).T).sum()) for a in scaled if len(a) > 1)
-    # bounded work, however long or zigzag the pen's path: a stroke gets at most length / spacing + 2 points, so
-    # with MAX_STROKES <= MAX_INK_POINTS / 4 the total stays within MAX_INK_POINTS
-    spacing = max(1.0, length / max(MAX_INK_POINTS - 2 * len(scaled), MAX_INK_POINTS / 2))
+    # bounded work, however long or zigzag the pen's path: a stroke gets at most its length / spacing + 2 points,
+    # so the total stays within MAX_INK_POINTS (> 2 × MAX_STROKES)
+    spacing = max(1.0, length / (MAX_INK_POINTS - 2 * len(scaled)))
     lines = [_resample(a, spacing) for a in scaled]
     pts = np.concatenate(lines)
     dirs = np.concatenate([_tangents(ln) for ln in lines])

@@ -1,8 +1,9 @@
 """The work budget of one stroke diagnosis: what bounds its memory and time, wherever it is called from.
 
 By construction (``inference/align.py``): at most ``MAX_STROKES`` pen strokes and ``MAX_INPUT_POINTS`` pen points
-are accepted; pen strokes are resampled to at most ``MAX_INK_POINTS`` ink points (plus two per stroke), images to
-about 450; the alignment runs a fixed number of starts and ICP iterations, and the leave-one-out search a fixed
+are accepted; pen strokes are resampled to at most ``MAX_INK_POINTS`` ink points (1 working pixel apart, or
+farther when the path is longer: HSK1 characters drawn as their reference medians need 66–387), images to about
+450; the alignment runs a fixed number of starts and ICP iterations, and the leave-one-out search a fixed
 number of candidates and rounds. So one diagnosis costs at most a few thousand point-to-point distance matrices of
 (reference points × ink points), whatever the input.
 
@@ -18,7 +19,8 @@ import time
 
 MAX_STROKES = 200  # pen strokes in one drawing (the service's own limit is the same)
 MAX_INPUT_POINTS = 100_000  # pen points over all strokes, before resampling
-MAX_INK_POINTS = 1000  # ink points after resampling pen strokes (the spacing grows past 1 working pixel)
+MAX_INK_POINTS = 600  # ink points after resampling pen strokes (the spacing grows past 1 working pixel)
+assert MAX_INK_POINTS > 2 * MAX_STROKES  # each stroke may add 2 points to its share (align.drawing_from_strokes)
 DEFAULT_TIMEOUT_S = 10.0  # a diagnosis (Python API) stops after this many seconds unless told otherwise
 
 

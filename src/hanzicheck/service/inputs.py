@@ -24,6 +24,7 @@ from .settings import Settings
 
 M = TypeVar("M", bound=DrawingInput)
 FILE_FIELDS = ("image", "file")
+PARSE_IN_THREAD_BYTES = 64 * 1024  # larger JSON bodies are parsed in a worker thread: the event loop stays free
 
 
 @dataclass
@@ -44,18 +45,26 @@ async def read_request(request: Request, model: type[M], settings: Settings) -> 
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json" or ctype.endswith("+json"):
         body = await request.body()
-        try:
-            req = model.model_validate_json(body or b"null")
-        except ValidationError as e:
-            raise validation_error(e) from None
-        if req.image is not None:
-            return req, Drawing(image=decode_base64(req.image), name="the base64 image")
-        return req, Drawing(strokes=check_strokes(req.strokes or [], settings), name="the strokes")
+        if len(body) > PARSE_IN_THREAD_BYTES:  # e.g. 20,000 stroke points: tens of ms of validation
+            import anyio
+
+            return await anyio.to_thread.run_sync(_parse_json, model, body, settings)
+        return _parse_json(model, body, settings)
     if ctype == "multipart/form-data":
         return await _read_multipart(request, model)
     raise ApiError(415, "unsupported_media_type",
                    f"content type {ctype or '(none)'!r} is not accepted: send application/json "
                    "({\"image\": base64} or {\"strokes\": [[[x, y], ...]]}) or multipart/form-data with an 'image' file")
+
+
+def _parse_json(model: type[M], body: bytes, settings: Settings) -> tuple[M, Drawing]:
+    try:
+        req = model.model_validate_json(body or b"null")
+    except ValidationError as e:
+        raise validation_error(e) from None
+    if req.image is not None:
+        return req, Drawing(image=decode_base64(req.image), name="the base64 image")
+    return req, Drawing(strokes=check_strokes(req.strokes or [], settings), name="the strokes")
 
 
 async def _read_multipart(request: Request, model: type[M]) -> tuple[M, Drawing]:
