@@ -9,16 +9,28 @@ REPORT=${REPORT:-reports/bundled}
 mkdir -p "$(dirname "$REPORT")"
 BUNDLE=${BUNDLE:-src/hanzicheck/assets/model}  # set BUNDLE and DOCS elsewhere to judge a candidate first
 DOCS=${DOCS:-docs/bundled-model}
+CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): seed 0 calibrates, seed 1 evaluates
 .venv/bin/python scripts/split_dev.py "$REAL" "$RUN/dev_split"
-# Thresholds: synthesised pairs (every negative kind) + real pairs of writers 1–25 only. Temperature and Unknown
-# offset: those writers and half of the UNIPEN Latin writers.
+[ -f "$CURSIVE/cursive_dev_font.npz" ] || .venv/bin/python scripts/make_cursive_dev.py "$CURSIVE" 8 0 cursive_dev
+[ -f "$CURSIVE/cursive_eval_font.npz" ] || .venv/bin/python scripts/make_cursive_dev.py "$CURSIVE" 8 1 cursive_eval
+# The verify rule (weights, per-character thresholds, stroke-drop templates): correct accepted ≥ 95 % on every
+# source (writers 1–25, both cursive dev sources, synthesised pairs of every negative kind written messier).
+# Temperature and Unknown offset: those labelled sources and half of the UNIPEN Latin writers.
 .venv/bin/hanzicheck calibrate --model "$RUN" --data "$RUN/dev_split/calib_writers01-25.npz" \
+  --data "$CURSIVE/cursive_dev_cursive.npz" --data "$CURSIVE/cursive_dev_font.npz" --accept 0.95 \
+  --synth 12 --synth-config scripts/stress_synth.json \
   --class-data "$RUN/dev_split/latin_calib_writers.npz" --json > "$RUN/calibration.json"
-# Evaluation on writers the calibration never saw (Chinese MNIST 26–50 and the other Latin half; training's
-# checkpoint selection saw all the Latin writers), and synthesised negatives.
+# Evaluation on writers and draws the calibration never saw (Chinese MNIST 26–50, the other Latin half, the cursive
+# eval draws; training's checkpoint selection saw all the Latin writers), and synthesised negatives.
 .venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
-  --data "$RUN/dev_split/latin_eval_writers.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --json \
+  --data "$RUN/dev_split/latin_eval_writers.npz" --data "$CURSIVE/cursive_eval_cursive.npz" \
+  --data "$CURSIVE/cursive_eval_font.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --json \
   > "$REPORT.summary.json"
+# verify's four figures per source (correct accepted; wrong_char / lookalike / missing_stroke rejected) with
+# messier synthesised negatives, at the shipped thresholds: $REPORT-verify/report.md
+.venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
+  --data "$CURSIVE/cursive_eval_cursive.npz" --data "$CURSIVE/cursive_eval_font.npz" --synth 4 --seed 1 \
+  --synth-config scripts/stress_synth.json --report "$REPORT-verify" --json > "$REPORT-verify.summary.json"
 .venv/bin/hanzicheck export "$RUN" --bundle "$BUNDLE" --force
 .venv/bin/python scripts/model_card.py "$RUN" "$REPORT" > "$BUNDLE/MODEL_CARD.md"
 mkdir -p "$DOCS"

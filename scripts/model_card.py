@@ -72,6 +72,27 @@ DEV_NAMES = {  # dev files → how the card names them
 }
 
 
+def verdict_text(calibration: dict) -> str:
+    """The verify rule's calibration (engine/verdict_fit.py) in a paragraph: weights, thresholds, measured rates."""
+    v = calibration.get("verdict")
+    if not v:  # a calibration of the similarity-only rule
+        return (f"Per-character similarity thresholds: global {calibration.get('global_threshold', 0):.3f}, per "
+                f"character {calibration.get('min', 0):.3f}–{calibration.get('max', 0):.3f}.")
+    rows = [f"| {name} | " + " | ".join(pct(r.get(k)) for k in (
+        "correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")) + " |"
+        for name, r in calibration.get("per_source", {}).items()]
+    return (f"The verify rule (`hanzicheck/inference/verdict.py`): score = similarity + {v['prob_weight']:g}·max(ln p, "
+            f"{v['log_p_floor']:g}) − {v['drop_weight']:g}·max(stroke-drop margin, 0), correct when the score reaches "
+            f"the character's threshold and the target ranks ≤ {v['max_rank']}. Fitted so that "
+            f"{pct(calibration.get('accept'))} of the correct pairs of every source are accepted, on "
+            f"{calibration.get('genuine_pairs', 0):,} genuine pairs of {calibration.get('chars_with_genuine_pairs', 0)} "
+            f"characters and {calibration.get('impostor_pairs', 0):,} impostors; per-character thresholds "
+            f"{calibration.get('min', 0):.3f}–{calibration.get('max', 0):.3f} (global "
+            f"{calibration.get('global_threshold', 0):.3f}), shrunk toward the global one where a character has few "
+            "genuine pairs. On the calibration pairs:\n\n| source | correct accepted | wrong_char rejected | "
+            "lookalike rejected | missing_stroke rejected |\n| --- | ---: | ---: | ---: | ---: |\n" + "\n".join(rows))
+
+
 def calib_text(calibration: dict) -> str:
     """The labelled sources a calibration fitted on, by the card's names."""
     paths = [s.get("data") or s.get("class_data") for s in calibration.get("sources", [])]
@@ -195,19 +216,7 @@ def main(run: Path, report: Path) -> None:
     ]
     if calibration:
         out += [
-            f"Per-character thresholds for a false-accept rate of {pct(calibration.get('far'))} on "
-            f"{calibration.get('genuine_pairs', 0):,} genuine and {calibration.get('impostor_pairs', 0):,} impostor "
-            "pairs (synthesised wrong characters, look-alikes, missing and extra strokes, plus real genuine pairs "
-            f"of Chinese MNIST writers 1–25): global {calibration.get('global_threshold', 0):.3f}, per character "
-            f"{calibration.get('min', 0):.3f}–{calibration.get('max', 0):.3f} (median "
-            f"{calibration.get('median', 0):.3f})."
-            + (f" The false-accept target gave way to the cap of {pct(calibration.get('max_frr'))} rejected "
-               f"{calibration.get('max_frr_counts', 'genuine pairs')}, so that a learner's correct character is not "
-               f"refused too often: on these pairs {pct(calibration.get('far_measured'))} of the impostors are "
-               "accepted, and " + (f"{pct(calibration['frr_real_measured'])} of the real genuine pairs rejected."
-                                  if calibration.get("frr_real_measured") is not None else
-                                  f"{pct(calibration.get('frr_measured'))} of the genuine pairs rejected.")
-               if calibration.get("capped_by_max_frr") else ""),
+            verdict_text(calibration),
             "",
         ]
         if "temperature" in calibration:

@@ -92,3 +92,36 @@ def write_fake_artifacts(out: Path, thresholds: np.ndarray | None = None, simila
             "similarity_threshold": similarity_threshold, "hanzicheck_version": "test"}
     (out / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return out
+
+
+def add_verdict_rule(folder: Path, verdict: dict, thresholds: float | None = None,
+                     drop_rows: dict[str, list[np.ndarray]] | None = None) -> Path:
+    """Give a fake artifacts folder a fitted verify rule: ``verdict`` weights in metadata.json, one threshold for
+    every character, and stroke-drop templates (``drop_rows``: character → [complete, without stroke 0, …] drawings,
+    embedded by the fake model) in templates.npz."""
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    (folder / "metadata.json").write_text(json.dumps({**meta, "verdict": verdict}, ensure_ascii=False),
+                                          encoding="utf-8")
+    with np.load(folder / "templates.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    chars = [str(c) for c in arrays["chars"]]
+    if thresholds is not None:
+        arrays["thresholds"] = np.full(len(chars), thresholds, np.float32)
+    if drop_rows:
+        blocks, offsets = [], [0]
+        for c in chars:
+            images = drop_rows.get(c, [])
+            emb = embed(np.stack([preprocess(im) for im in images])) if images else np.zeros((0, DIM), np.float32)
+            blocks.append(emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8))
+            offsets.append(offsets[-1] + len(images))
+        arrays["drop_templates"] = np.concatenate(blocks).astype(np.float16)
+        arrays["drop_offsets"] = np.array(offsets, np.int32)
+    np.savez(folder / "templates.npz", **arrays)
+    return folder
+
+
+def vertical_bar(size: int = 64) -> np.ndarray:
+    """十 without its horizontal stroke (stroke 0)."""
+    img = np.full((size, size), 255, np.uint8)
+    img[8:56, 30:35] = 0
+    return img

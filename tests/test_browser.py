@@ -3,6 +3,7 @@ against a uvicorn server started here on a free loopback port. Strokes are drawn
 
 - the JS port of preprocess() gives Python's 40×40 tensor (node only, no browser);
 - the page runs the model in the browser, and its tensor and similarity equal Python's for the same canvas;
+- the page's verify verdict (static/verdict.js) is the recognizer's, reason and score included, under a fitted rule;
 - with the WebAssembly runtime blocked it falls back to the server API (phone-sized viewport);
 - with a trained model ($HANZICHECK_BROWSER_MODEL, else the bundled one, else the newest runs/*/): a character
   drawn from its stroke data is verified ``correct``; without one stroke it is not, and the page shows that stroke
@@ -193,6 +194,41 @@ def test_page_applies_a_calibration_not_yet_exported_like_python(browser, fake_m
     assert not np.allclose(probs, raw, atol=1e-3)
     for char, p in top.items():
         assert p == pytest.approx(float(probs[0, rec.classes.index(char)]), abs=1e-4), char
+
+
+ONE = [[[0, 512], [1024, 512]]]  # 一: 十 without its vertical stroke (stroke 1)
+SUN = [[[200, 60], [200, 960]], [[200, 60], [820, 60], [820, 960]], [[200, 512], [820, 512]],
+       [[200, 960], [820, 960]]]  # 日
+
+
+def test_page_gives_the_same_verdict_as_python(browser, fake_model, tmp_path):
+    """A fitted verify rule (probability weight, stroke-drop templates, thresholds): the page's in-browser verdict,
+    reason and score equal the recognizer's on the same canvas, for a correct 十, a 十 with a stroke missing (一)
+    and another character (日)."""
+    from fake_artifacts import add_verdict_rule, drawings, vertical_bar
+    from hanzicheck.inference.recognizer import Recognizer
+
+    d = drawings()
+    folder = add_verdict_rule(shutil.copytree(fake_model, tmp_path / "rule"),
+                              {"prob_weight": 0.05, "log_p_floor": -10, "drop_weight": 2.0, "max_rank": 20},
+                              thresholds=0.65, drop_rows={"十": [d["十"], vertical_bar(), d["一"]]})
+    scenarios = [{"name": "ten", "target": "十", "strokes": TEN}, {"name": "one-for-ten", "target": "十",
+                 "strokes": ONE}, {"name": "sun-for-ten", "target": "十", "strokes": SUN}]
+    with serve(folder) as url:
+        report = drive(browser, url, scenarios, tmp_path, "rule")
+    assert report["engine"] == "browser", report["console"]
+    rec = Recognizer.load(folder)
+    reasons = []
+    for sc, res in zip(scenarios, report["results"], strict=True):
+        page = res["result"]["verification"]
+        python = rec.verify(canvas_png(res), sc["target"]).to_dict()
+        for key in ("verdict", "reason", "other", "missing_stroke", "rank"):
+            assert page[key] == python[key], f"{sc['name']} {key}: page {page}, Python {python}; {res['screenshot']}"
+        for key in ("similarity", "score", "probability", "threshold"):
+            assert page[key] == pytest.approx(python[key], abs=2e-4), f"{sc['name']} {key}"
+        reasons.append(page["reason"])
+    assert reasons == [None, "missing_stroke", "other_character"]  # each way of answering is exercised
+    assert report["results"][1]["verdictText"] == "✗ Not quite: stroke 2 of 十 looks missing"
 
 
 def test_page_falls_back_to_the_server_on_a_phone(browser, fake_model, tmp_path):

@@ -126,18 +126,23 @@ def test_verify_strokes_are_rendered_server_side(client, recognizer):
 def test_verify_multipart(client, ten_png):
     r = client.post("/v1/verify", files={"image": ("ten.png", ten_png, "image/png")}, data={"target": "十"})
     assert r.status_code == 200, r.text
-    assert r.json() == {"target": "十", "verdict": "correct", "similarity": 1.0, "threshold": 0.9}
+    assert r.json() == {"target": "十", "verdict": "correct", "similarity": 1.0, "threshold": 0.9, "score": 1.0,
+                        "probability": 0.99, "rank": 1, "reason": None, "other": None, "missing_stroke": None}
 
 
-def test_verify_wrong_character(client, ten_png):
+def test_verify_wrong_character_names_the_likelier_one(client, ten_png):
     r = client.post("/v1/verify", json={"image": b64(ten_png), "target": "人"})
-    assert r.json()["verdict"] == "incomplete_or_unclear"
+    body = r.json()
+    assert body["verdict"] == "incomplete_or_unclear"
+    assert body["reason"] == "other_character" and body["other"] == "十" and body["rank"] > 1
 
 
 def test_verify_target_outside_hsk1(client, ten_png):
     r = client.post("/v1/verify", json={"image": b64(ten_png), "target": "龍"})
     assert r.status_code == 200
-    assert r.json() == {"target": "龍", "verdict": "invalid_target", "similarity": None, "threshold": None}
+    assert r.json() == {"target": "龍", "verdict": "invalid_target", "similarity": None, "threshold": None,
+                        "score": None, "probability": None, "rank": None, "reason": None, "other": None,
+                        "missing_stroke": None}
 
 
 # ------------------------------------------------------------------ bad input → 4xx with a JSON error
@@ -351,6 +356,7 @@ def test_templates_json_round_trips(client, recognizer):
     np.testing.assert_array_equal(emb, recognizer.artifacts.templates)
     assert tj["chars"] == list(hsk1_chars()) and tj["classes"][-1] == "Unknown"
     assert tj["thresholds"] == [pytest.approx(0.9)] * 178 and tj["confidence_threshold"] == 0.3
+    assert tj["verdict"]["prob_weight"] == 0 and "drop_templates" not in tj  # not calibrated: similarity only
 
 
 def test_page_and_its_files_are_served(client):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
 import pytest
 
-from fake_artifacts import drawings, write_fake_artifacts
-from hanzicheck.data.charset import hsk1_chars
+from fake_artifacts import add_verdict_rule, drawings, vertical_bar, write_fake_artifacts
 from hanzicheck.inference.recognizer import Recognizer
 from hanzicheck.inference.verdict import Evidence, VerdictParams, accepted, reasons, scores
 
@@ -19,17 +17,8 @@ def fake_dir(tmp_path_factory):
     return write_fake_artifacts(tmp_path_factory.mktemp("fake"))
 
 
-def _with_rule(folder, verdict: dict, thresholds: float | None = None, drops: dict | None = None):
-    """The fake model with a verdict rule in its metadata (and optionally thresholds / drop templates)."""
-    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    (folder / "metadata.json").write_text(json.dumps({**meta, "verdict": verdict}), encoding="utf-8")
-    with np.load(folder / "templates.npz") as z:
-        arrays = {k: z[k] for k in z.files}
-    if thresholds is not None:
-        arrays["thresholds"] = np.full(len(arrays["chars"]), thresholds, np.float32)
-    arrays.update(drops or {})
-    np.savez(folder / "templates.npz", **arrays)
-    return Recognizer.load(folder)
+def _with_rule(folder, verdict: dict, thresholds: float | None = None, drops=None):
+    return Recognizer.load(add_verdict_rule(folder, verdict, thresholds, drops))
 
 
 def _ev(**kw) -> Evidence:
@@ -84,16 +73,9 @@ def test_verify_names_the_likelier_character(fake_dir, tmp_path):
 def test_verify_names_the_missing_stroke_from_the_stored_drop_templates(fake_dir, tmp_path):
     """十's drop templates: row 0 the complete 十, row 1 (without stroke 0, the horizontal) a vertical bar, row 2
     (without stroke 1) the horizontal bar 一. A drawn 一 is 十 without its stroke 1."""
-    folder = shutil.copytree(fake_dir, tmp_path / "m")
-    rec0 = Recognizer.load(folder)
-    ten = hsk1_chars().index("十")
-    vertical = np.full((64, 64), 255, np.uint8)
-    vertical[8:56, 30:35] = 0
-    rows = rec0.embed([drawings()["十"], vertical, drawings()["一"]])
-    offsets = np.zeros(len(hsk1_chars()) + 1, np.int64)
-    offsets[ten + 1:] = 3
-    rec = _with_rule(folder, {"drop_weight": 2.0}, thresholds=0.5,
-                     drops={"drop_templates": rows.astype(np.float16), "drop_offsets": offsets})
+    d = drawings()
+    rec = _with_rule(shutil.copytree(fake_dir, tmp_path / "m"), {"drop_weight": 2.0}, thresholds=0.5,
+                     drops={"十": [d["十"], vertical_bar(), d["一"]]})
     v = rec.verify(drawings()["一"], "十")
     assert v.verdict == "incomplete_or_unclear" and v.reason == "missing_stroke" and v.missing_stroke == 1
     assert v.explanation() == "stroke 2 of 十 looks missing"
@@ -104,6 +86,9 @@ def test_drop_templates_that_do_not_fit_the_characters_are_refused_on_load(fake_
     from hanzicheck.inference.artifacts import ArtifactsError
 
     folder = shutil.copytree(fake_dir, tmp_path / "m")
+    with np.load(folder / "templates.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez(folder / "templates.npz", **arrays, drop_templates=np.ones((3, 8), np.float16),
+             drop_offsets=np.zeros(4, np.int64))
     with pytest.raises(ArtifactsError, match="drop_templates"):
-        _with_rule(folder, {}, drops={"drop_templates": np.ones((3, 8), np.float16),
-                                      "drop_offsets": np.zeros(4, np.int64)})
+        Recognizer.load(folder)

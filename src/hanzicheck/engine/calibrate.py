@@ -24,7 +24,7 @@ import numpy as np
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 from ..data.synth_config import SynthConfig
-from ..inference.verdict import Evidence
+from ..inference.verdict import DropTable, Evidence
 from .verdict_fit import ACCEPT
 
 DEFAULT_UNKNOWN_MAX_DROP = 0.01  # Unknown offset: real non-HSK1 rejection may fall this much (see fit_unknown_bias)
@@ -349,4 +349,5 @@ def write_calibration(art, thresholds: np.ndarray, params, drops, info: dict[str
     os.replace(meta_tmp, art.metadata_path)
     art.thresholds = thresholds.astype(np.float32)
     art.metadata = meta
-    art.drops = drops
+    art.drops = None if drops is None else DropTable(drops.rows.astype(np.float16).astype(np.float32),
+                                                     drops.offsets)  # as reloaded

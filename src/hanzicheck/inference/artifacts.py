@@ -121,7 +121,7 @@ def _read_drops(path: Path, n_chars: int, dim: int) -> DropTable | None:
             or offsets[0] != 0 or (np.diff(offsets) < 0).any():
         raise ArtifactsError(f"{path}: drop_templates {rows.shape} / drop_offsets {offsets.shape} do not match "
                              f"{n_chars} characters of dimension {dim}; run `hanzicheck calibrate` again")
-    return DropTable(rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-8), offsets)
+    return DropTable(rows, offsets)  # as stored (written L2-normalised): the web page reads the same values
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

@@ -58,7 +58,7 @@ class DropTable:
     """Stroke-drop templates of every template character, stacked: rows ``offsets[i]:offsets[i + 1]`` belong to
     template row ``i``; the first is the character written complete, row ``1 + k`` without stroke ``k``."""
 
-    rows: np.ndarray  # float32 [R, dim], L2-normalised
+    rows: np.ndarray  # float32 [R, dim], L2-normalised (stored as float16)
     offsets: np.ndarray  # int [n_chars + 1]
 
     def margin(self, emb_unit: np.ndarray, row: int) -> tuple[float, int]:

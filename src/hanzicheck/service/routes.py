@@ -190,6 +190,11 @@ def templates(request: Request) -> JSONResponse:
             "confidence_threshold": art.confidence_threshold, "temperature": art.temperature,
             "unknown_bias": art.unknown_bias,
             "image_size": int(art.metadata.get("image_size", 40)),
+            "verdict": art.verdict.to_metadata(),  # the verify rule's weights (inference/verdict.py)
         }
+        if art.drops is not None:  # stroke-drop templates: base64 float16 LE rows, offsets per template row
+            cached["drop_templates"] = base64.b64encode(np.ascontiguousarray(art.drops.rows, "<f2").tobytes()
+                                                        ).decode("ascii")
+            cached["drop_offsets"] = art.drops.offsets.tolist()
         request.app.state.templates_json = cached
     return JSONResponse(cached, headers={"Cache-Control": "no-cache"})

@@ -53,10 +53,22 @@ class ClassifyResponse(BaseModel):
 
 
 class VerifyResponse(BaseModel):
+    """The verify rule's verdict (inference/verdict.py) and what it rests on; numbers are null for an invalid
+    target."""
+
     target: str
     verdict: Literal["correct", "incomplete_or_unclear", "invalid_target"]
-    similarity: float | None
-    threshold: float | None
+    similarity: float | None = Field(description="cosine similarity to the target's template (the spec's)")
+    threshold: float | None = Field(description="the target's calibrated threshold on `score`")
+    score: float | None = Field(None, description="similarity moved by the classifier's probability of the "
+                                                  "target and by a stroke that looks missing")
+    probability: float | None = Field(None, description="the target's calibrated probability")
+    rank: int | None = Field(None, description="the target's place among the classes, 1 = most likely")
+    reason: Literal["missing_stroke", "other_character", "far_from_template"] | None = Field(
+        None, description="why it was refused (null when correct)")
+    other: str | None = Field(None, description="the likelier character (reason other_character)")
+    missing_stroke: int | None = Field(None, description="the stroke that looks missing, 0-based in standard "
+                                                         "order (reason missing_stroke)")
 
 
 class DiagnoseResponse(VerifyResponse):

@@ -2,6 +2,7 @@
 // Inference runs in the browser (onnxruntime-web, the same model.onnx + templates as the server); when that
 // cannot start, the page asks the server's API instead. Stroke diagnosis always comes from the server.
 import { IMAGE_SIZE, preprocessRGBA } from "./preprocess.js";
+import { dropTable, explanation, verifyOne } from "./verdict.js";
 
 const base = new URL(".", document.baseURI);
 const url = (path) => new URL(path, base).toString();
@@ -161,7 +162,7 @@ async function startBrowserEngine() {
   const row = new Map(tj.chars.map((c, i) => [c, i]));
   return { session, templates, dim: tj.dim, chars: tj.chars, classes: tj.classes, thresholds: tj.thresholds,
     confidence: tj.confidence_threshold, temperature: tj.temperature || 1, unknownBias: tj.unknown_bias || 0,
-    unknown: tj.classes.indexOf(UNKNOWN), row };
+    unknown: tj.classes.indexOf(UNKNOWN), row, verdict: tj.verdict, drops: dropTable(tj) };
 }
 
 function inkImage() {
@@ -179,7 +180,7 @@ function calibrated(p, t, bias, unknown) {
   return Float32Array.from(e, (v) => v / sum);
 }
 
-// Same rules as Recognizer.classify_probs / verify_embeddings.
+// Same rules as Recognizer.classify_probs / verify_outputs (verdict.js).
 async function checkInBrowser(target) {
   const m = state.model;
   const img = inkImage();
@@ -188,7 +189,6 @@ async function checkInBrowser(target) {
   const feeds = { image: new ort.Tensor("float32", x, [1, IMAGE_SIZE, IMAGE_SIZE, 1]) };
   const out = await m.session.run(feeds);
   const probs = calibrated(out.probs.data, m.temperature, m.unknownBias, m.unknown);
-  const emb = out.embedding.data;
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
   const best = order[0];
   const conf = probs[best];
@@ -196,18 +196,9 @@ async function checkInBrowser(target) {
   if (char === UNKNOWN || conf < m.confidence) char = UNKNOWN;
   const classification = { char, confidence: conf, top_k: order.slice(0, 5).map((i) => [m.classes[i], probs[i]]) };
   const r = m.row.get(target);
-  let verification;
-  if (r === undefined) {
-    verification = { target, verdict: "invalid_target", similarity: null, threshold: null };
-  } else {
-    let norm = 0;
-    for (let i = 0; i < m.dim; i++) norm += emb[i] * emb[i];
-    norm = Math.max(Math.sqrt(norm), 1e-8);
-    let sim = 0;
-    for (let i = 0; i < m.dim; i++) sim += (emb[i] / norm) * m.templates[r * m.dim + i];
-    const th = m.thresholds[r];
-    verification = { target, verdict: sim >= th ? "correct" : "incomplete_or_unclear", similarity: sim, threshold: th };
-  }
+  const verification = r === undefined
+    ? { target, verdict: "invalid_target", similarity: null, threshold: null }
+    : verifyOne(m, probs, out.embedding.data, target, m.classes.indexOf(target), r); // verdict.js: the one rule
   return { classification, verification };
 }
 
@@ -298,17 +289,17 @@ function show(seq, result, error) {
   v.className = `verdict ${ver.verdict}`;
   v.textContent = {
     correct: `✓ Correct: that is ${ver.target}`,
-    incomplete_or_unclear: `✗ Not quite: incomplete or unclear`,
+    incomplete_or_unclear: `✗ Not quite: ${explanation(ver)}`,
     invalid_target: `${ver.target} is not one of the HSK1 characters`,
   }[ver.verdict];
-  const sim = ver.similarity ?? 0;
+  const sim = ver.score ?? ver.similarity ?? 0; // the rule's score, on the similarity's scale
   fill.style.width = `${Math.max(0, Math.min(1, sim)) * 100}%`;
   fill.className = ver.verdict === "correct" ? "ok" : "low";
   if (ver.threshold !== null && ver.threshold !== undefined) {
     th.style.display = "block";
     th.style.left = `${Math.max(0, Math.min(1, ver.threshold)) * 100}%`;
   }
-  $("sim-value").textContent = `${fmt(ver.similarity)} (needs ${fmt(ver.threshold)})`;
+  $("sim-value").textContent = `${fmt(ver.score ?? ver.similarity)} (needs ${fmt(ver.threshold)})`;
   for (const [c, p] of result.classification.top_k) {
     const li = document.createElement("li");
     if (c === ver.target) li.className = "is-target";
