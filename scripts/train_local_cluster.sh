@@ -40,8 +40,15 @@ WORKERS=$(printf '"127.0.0.1:%s",' $PORTS)
 WORKERS="[${WORKERS%,}]"
 
 pids=()
-stop_all() {
+stop_all() {  # TERM, then KILL: a worker blocked in TensorFlow's cluster start-up ignores TERM
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && return 0
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 trap 'stop_all; exit 130' INT TERM
 for ((i = 0; i < N; i++)); do

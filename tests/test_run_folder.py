@@ -121,14 +121,15 @@ def test_export_into_the_run_folder_itself_is_refused(old_run):
 
 @pytest.mark.slow
 def test_a_run_killed_between_epochs_resumes_without_replacing_best_with_a_worse_epoch(tmp_path):
-    """`hanzicheck train` is killed right after epoch 2 is committed, then resumed to epoch 5: the history has
+    """`hanzicheck train` is killed right after epoch 2 is committed, then resumed to epoch 4: the history has
     one row per epoch, state.json's best score is the best of the whole history, and best.keras changed only if a
-    resumed epoch beat the best from before the kill."""
+    resumed epoch beat the best from before the kill. (With this seed, epoch 2 scores 0.75 on the 4 validation
+    samples and epochs 3–4 score 0.5: a tracker that restarted on resume saved epoch 3 over it.)"""
     run, config = tmp_path / "run", tmp_path / "tiny.json"
     config.write_text(json.dumps(TINY_CONFIG))
-    args = ["train", "--out", run, "--config", config, *TINY, "--steps", "6", "--seed", "3"]
+    args = ["train", "--out", run, "--config", config, *TINY, "--steps", "10", "--lr", "5e-3", "--seed", "3"]
     proc = subprocess.Popen([sys.executable, "-c", "from hanzicheck.cli import main; main()",
-                             *map(str, args), "--epochs", "5"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             *map(str, args), "--epochs", "4"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     deadline = time.time() + 120
     try:
@@ -145,11 +146,11 @@ def test_a_run_killed_between_epochs_resumes_without_replacing_best_with_a_worse
     before = json.loads((run / "state.json").read_text())
     best_before = hashlib.sha256((run / "best.keras").read_bytes()).hexdigest()
 
-    result = cli(*args, "--epochs", "5", "--resume")
+    result = cli(*args, "--epochs", "4", "--resume")
     assert result.exit_code == 0, result.output
 
     rows, state = history(run), json.loads((run / "state.json").read_text())
-    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3, 4]
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
     scores = [float(r["val_accuracy"]) for r in rows]
     assert state["best"] == pytest.approx(max(scores))
     improved = max(scores[before["epoch"]:]) > before["best"]

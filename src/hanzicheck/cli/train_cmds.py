@@ -51,14 +51,25 @@ def train(
     """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png.
 
     With TF_CONFIG set (scripts/train_local_cluster.sh), every worker runs this command; the chief writes OUT."""
-    from ..engine.distribute import STRATEGIES, ClusterError
-    from ..engine.run_folder import RunFolderError
-    from ..engine.train import TrainConfig
-    from ..engine.train import train as run_training
-    from . import read_json
+    from ..engine.distribute import STRATEGIES, ClusterError, cluster_from_env
+    from ..engine.run_folder import RunFolderError, prepare_fresh, resume_state
 
     if strategy not in STRATEGIES:
         _fail(f"--strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    try:  # the run folder's checks, before TensorFlow loads (train repeats them)
+        if resume and force:
+            raise RunFolderError("--resume continues the run in OUT and --force replaces it: give one of them")
+        if cluster_from_env().chief:
+            if resume:
+                resume_state(out)
+            elif not force:
+                prepare_fresh(out, force=False)
+    except (RunFolderError, ClusterError) as e:
+        _fail(str(e))
+
+    from ..engine.train import TrainConfig
+    from ..engine.train import train as run_training
+    from . import read_json
     try:
         base = read_json(config) if config else {}
     except ValueError as e:
