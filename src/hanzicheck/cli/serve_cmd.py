@@ -28,6 +28,8 @@ def register(app: typer.Typer) -> None:
         cors_origin: Annotated[list[str], typer.Option("--cors-origin", help="An origin allowed to call the API "
                                                        "from a browser page, e.g. https://app.example.org "
                                                        "(repeatable; default: none).")] = [],
+        workers: Annotated[int, typer.Option(help="Server processes, each with its own copy of the model (memory "
+                                               "per process: see the README).", min=1)] = 1,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     ) -> None:
         """Serve the API (/v1/classify, /v1/verify, /v1/diagnose, /docs) and the practice page at /."""
@@ -49,5 +51,11 @@ def register(app: typer.Typer) -> None:
             print(f"hanzicheck: {e}", file=sys.stderr)
             raise typer.Exit(2) from e
         print(f"hanzicheck: serving {api.state.recognizer.artifacts.path} on http://{host}:{port}/ "
-              f"(API docs at /docs)", file=sys.stderr)
-        run(api, host, port, settings.header_timeout_s, log_level)
+              f"(API docs at /docs)" + (f" with {workers} processes" if workers > 1 else ""), file=sys.stderr)
+        if workers > 1:  # the model loaded above only checked the folder; each process loads its own
+            from ..service.workers import run_workers
+
+            del api
+            run_workers(settings, host, port, workers, log_level)
+        else:
+            run(api, host, port, settings.header_timeout_s, log_level)
