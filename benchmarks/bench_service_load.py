@@ -2,8 +2,9 @@
 the server's peak RSS and the CPU it still uses 5 s after the last answer.
 
 Run: .venv/bin/python benchmarks/bench_service_load.py [--model DIR] [--requests 200] [--concurrency 200]
-     [--no-diagnose] [--hostile-every 4]
-Starts ``hanzicheck serve`` (one process, uvicorn with its header deadline) in a child process on a free 127.0.0.1
+     [--no-diagnose] [--hostile-every 4] [--workers 1 2]
+Starts ``hanzicheck serve`` (uvicorn with its header deadline; ``--workers``: that many server processes, several
+values run one after another and end with a table: requests/s and peak RSS per process) on a free 127.0.0.1
 port, fires all requests at once from an async client and compares each answer with the recogniser (and the
 diagnosis) run in this process on the same input. A third each of classify, verify and diagnose, alternating
 their inputs (classify: JSON base64 / multipart; verify: JSON strokes / multipart; diagnose: JSON strokes / base64
@@ -138,7 +139,7 @@ def matches(path: str, body: dict, expected: dict) -> bool:
     return len(body) >= 3 and all(k in expected and body[k] == expected[k] for k in body)
 
 
-def start_server(model: Path, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(model: Path, threads: int, workers: int = 1) -> tuple[subprocess.Popen, str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -146,12 +147,12 @@ def start_server(model: Path, threads: int) -> tuple[subprocess.Popen, str]:
     sock.close()
     proc = subprocess.Popen([sys.executable, "-c", "from hanzicheck.cli import main; main()", "serve", "--host",
                              "127.0.0.1", "--port", str(port), "--model", str(model), "--threads", str(threads),
-                             "--log-level", "warning"])
+                             "--workers", str(workers), "--log-level", "warning"])
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200 and len(server_pids(proc.pid)) >= workers:
                 return proc, url
         except httpx.HTTPError:
             pass
@@ -159,6 +160,14 @@ def start_server(model: Path, threads: int) -> tuple[subprocess.Popen, str]:
             proc.kill()
             raise SystemExit("the server did not start")
         time.sleep(0.1)
+
+
+def server_pids(pid: int) -> list[int]:
+    """The processes that serve: ``pid`` itself, or its worker processes with ``serve --workers N`` (N > 1)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(c) for c in path.read_text().split()] if path.is_file() else []
+    workers = [k for k in kids if b"spawn_main" in Path(f"/proc/{k}/cmdline").read_bytes()]
+    return workers or [pid]
 
 
 async def fire(url: str, requests: list[tuple[str, dict, dict]], concurrency: int) -> tuple[list, float]:
@@ -182,9 +191,12 @@ async def fire(url: str, requests: list[tuple[str, dict, dict]], concurrency: in
 
 
 def proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process so far (Linux /proc); with worker processes, theirs too."""
+    total = 0.0
+    for p in {pid, *server_pids(pid)}:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def proc_peak_rss_mb(pid: int) -> float:
@@ -200,7 +212,9 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=4, help="server inference threads")
+    parser.add_argument("--threads", type=int, default=4, help="server inference threads (per process)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="server processes (serve --workers); several values run one after another, e.g. 1 2")
     parser.add_argument("--no-diagnose", action="store_true", help="classify and verify only")
     parser.add_argument("--hostile-every", type=int, default=4,
                         help="every Nth diagnosis is the 200-stroke × 100-point drawing (0 = none)")
@@ -210,17 +224,34 @@ def main() -> int:
     model, source = pick_model(args.model)
     rec = Recognizer.load(model)
     requests = make_requests(n, rec, diagnose=not args.no_diagnose, hostile_every=max(0, args.hostile_every))
-    proc, url = start_server(model, args.threads)
+    print(f"model: {model} ({source})")
+    rows, status = [], 0
+    for workers in args.workers:
+        row, rc = run_load(args, model, requests, n, concurrency, max(1, min(workers, 8)))
+        rows.append(row)
+        status = max(status, rc)
+    if len(rows) > 1:
+        print("\n| server processes | requests/s | p95 ms | peak RSS per process, MiB | errors |")
+        print("| ---:| ---:| ---:| ---:| ---:|")
+        for r in rows:
+            print(f"| {r['workers']} | {r['rps']:.0f} | {r['p95']:.0f} | {r['rss']:.0f} | {r['errors']} |")
+    return status
+
+
+def run_load(args, model: Path, requests: list, n: int, concurrency: int, workers: int) -> tuple[dict, int]:
+    """One server (``workers`` processes) under the load; prints its figures, returns (summary row, exit status)."""
+    proc, url = start_server(model, args.threads, workers)
     try:
         # warm-up: connections, ONNX Runtime's first runs, the stroke data and each character's drop templates
         seen, warm = set(), []
         for req in requests:
             key = (req[0], json_key(req[1]))
-            if key not in seen and len(warm) < 40:
+            if key not in seen and len(warm) < 40 * workers:
                 seen.add(key)
                 warm.append(req)
-        asyncio.run(fire(url, warm, 4))
-        rss_before = proc_peak_rss_mb(proc.pid)
+        asyncio.run(fire(url, warm, 4 * workers))
+        pids = server_pids(proc.pid)
+        rss_before = max(proc_peak_rss_mb(p) for p in pids)
         results, wall = asyncio.run(fire(url, requests, concurrency))
         last = max(r[4] for r in results)
         cpu_at_last = proc_cpu_s(proc.pid)
@@ -228,7 +259,7 @@ def main() -> int:
         cpu_5s = proc_cpu_s(proc.pid)
         time.sleep(1.0)
         cpu_6s = proc_cpu_s(proc.pid)
-        peak_rss = proc_peak_rss_mb(proc.pid)
+        rss = [proc_peak_rss_mb(p) for p in pids]
     finally:
         proc.terminate()
         proc.wait(10)
@@ -236,9 +267,9 @@ def main() -> int:
     good = sum(r[1] for r in results)
     late = [r for r in results if not r[1] and r[2].startswith("503")]
     errors = [r for r in results if not r[1] and not r[2].startswith("503")]
-    print(f"model: {model} ({source})")
+    print(f"\n{'server processes':<34}{workers}")
     print(f"{'requests':<34}{n} ({', '.join(f'{p} {c}' for p, c in count_paths(requests).items())})")
-    print(f"{'concurrency':<34}{concurrency}\n{'server threads':<34}{args.threads}")
+    print(f"{'concurrency':<34}{concurrency}\n{'server threads':<34}{args.threads} per process")
     print(f"{'answered correctly':<34}{good}/{n}")
     print(f"{'503 (busy / past the deadline)':<34}{len(late)}")
     print(f"{'errors (wrong, other status, I/O)':<34}{len(errors)}")
@@ -248,13 +279,16 @@ def main() -> int:
     for path in sorted(set(r[3] for r in results)):
         sub = np.array([r[0] for r in results if r[3] == path]) * 1e3
         print(f"{'  ' + path + ' p50 / p95':<34}{np.percentile(sub, 50):.0f} / {np.percentile(sub, 95):.0f} ms")
-    print(f"{'server peak RSS (after warm-up)':<34}{peak_rss:.0f} MiB ({rss_before:.0f} MiB)")
+    print(f"{'server peak RSS (after warm-up)':<34}{max(rss):.0f} MiB ({rss_before:.0f} MiB)"
+          + (f" per process, {sum(rss):.0f} MiB in all" if workers > 1 else ""))
     print(f"{'server CPU, 5 s after last answer':<34}{cpu_5s - cpu_at_last:.2f} s used in those 5 s; "
           f"{100 * (cpu_6s - cpu_5s):.0f} % of a core in the next second")
     bad = [r[2] for r in results if not r[1]]
     if bad:
         print(f"first failures: {bad[:3]}", file=sys.stderr)
-    return 1 if errors else 0
+    row = {"workers": workers, "rps": n / wall, "p95": float(np.percentile(lat, 95)), "rss": max(rss),
+           "errors": len(errors)}
+    return row, 1 if errors else 0
 
 
 def json_key(kwargs: dict) -> str:
