@@ -31,6 +31,10 @@ CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): se
 .venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
   --data "$CURSIVE/cursive_eval_cursive.npz" --data "$CURSIVE/cursive_eval_font.npz" --synth 4 --seed 1 \
   --synth-config scripts/stress_synth.json --report "$REPORT-verify" --json > "$REPORT-verify.summary.json"
+# Per source and per character with 95 % bootstrap intervals over writers (the model card's 178-character section)
+.venv/bin/python scripts/writer_intervals.py "$RUN" "$REPORT/intervals.json" "$RUN/dev_split/eval_writers26-50.npz" \
+  "$RUN/dev_split/latin_eval_writers.npz" "$CURSIVE/cursive_eval_font.npz" "$CURSIVE/cursive_eval_cursive.npz" \
+  | tee "$REPORT/intervals.md"
 .venv/bin/hanzicheck export "$RUN" --bundle "$BUNDLE" --force
 .venv/bin/python scripts/model_card.py "$RUN" "$REPORT" > "$BUNDLE/MODEL_CARD.md"
 mkdir -p "$DOCS"
