@@ -46,7 +46,7 @@ def test_classification_metrics_count_unknowns(rec):
     m = classification_metrics(probs, labels, rec)
     assert m["known_samples"] == 3 and m["unknown_samples"] == 2
     assert m["accuracy"] == pytest.approx(2 / 3) and m["unknown_rejection"] == 1.0
-    assert m["per_char"]["十"] == {"n": 2, "accuracy": 0.5}
+    assert m["per_char"]["十"] == {"n": 2, "accuracy": 0.5, "unknown": 0.0}
     assert m["top_confusions"][0] == {"true": "十", "predicted": "日", "count": 1}
     assert sum(b["n"] for b in m["reliability"]) == 5
 
