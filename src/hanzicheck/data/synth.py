@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from .charset import UNKNOWN_INDEX, hsk1_chars
+from .preprocess import IMAGE_SIZE, preprocess
 from .strokes import BOX, StrokeDB, default_db
 from .synth_config import SynthConfig
 from .synth_latin import latin_glyphs, scribble
@@ -299,40 +300,17 @@ def _synthesizer(config: SynthConfig | None) -> Synthesizer:
 
 
 def _preprocess(image: np.ndarray) -> np.ndarray:
-    try:
-        from .preprocess import preprocess
-    except ImportError:  # until data/preprocess.py lands
-        return _crop_resize(image)
     return preprocess(image, allow_blank=True)  # a rare blank sample must not stop a training run
 
 
-def _crop_resize(image: np.ndarray, size: int = 40, margin: int = 2) -> np.ndarray:
-    img = image.astype(np.float32)
-    lo, hi = float(img.min()), float(img.max())
-    ink = img < (lo + hi) / 2
-    if hi - lo < 1 or not ink.any():
-        return np.ones((size, size), np.float32)
-    ys, xs = np.nonzero(ink)
-    crop = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    h, w = crop.shape
-    side = max(h, w)
-    square = np.full((side, side), hi, np.float32)
-    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = crop
-    inner = size - 2 * margin
-    small = np.asarray(Image.fromarray(square).resize((inner, inner), Image.Resampling.BILINEAR))
-    out = np.ones((size, size), np.float32)
-    out[margin:margin + inner, margin:margin + inner] = (small - lo) / (hi - lo)
-    return np.clip(out, 0, 1)
-
-
 def synth_batch(class_ids: Sequence[int], seed: int, config: SynthConfig | None = None) -> np.ndarray:
-    """float32 [N, 40, 40] model inputs: class id i < 178 → hsk1_chars()[i], 178 → an Unknown sample.
+    """float32 [N, IMAGE_SIZE, IMAGE_SIZE] model inputs: class id i < 178 → hsk1_chars()[i], 178 → an Unknown sample.
 
     Deterministic for a seed; the Synthesizer is built once per process and config."""
     synth = _synthesizer(config)
     chars = hsk1_chars()
     rng = np.random.default_rng(seed)
-    out = np.empty((len(class_ids), 40, 40), np.float32)
+    out = np.empty((len(class_ids), IMAGE_SIZE, IMAGE_SIZE), np.float32)
     for k, cid in enumerate(class_ids):
         cid = int(cid)
         if not 0 <= cid <= UNKNOWN_INDEX:

@@ -39,17 +39,6 @@ def resample(line: np.ndarray, spacing: float = SPACING, min_points: int = 2) ->
     return np.stack([np.interp(t, arc, line[:, 0]), np.interp(t, arc, line[:, 1])], axis=1).astype(np.float32)
 
 
-def resample_n(line: np.ndarray, n: int) -> np.ndarray:
-    """Exactly ``n`` points evenly spaced along a polyline (a point is repeated)."""
-    line = np.asarray(line, dtype=np.float32)
-    if len(line) < 2:
-        return np.repeat(line[:1], n, axis=0)
-    seg = np.hypot(*np.diff(line, axis=0).T)
-    arc = np.concatenate([[0.0], np.cumsum(seg)])
-    t = np.linspace(0.0, float(arc[-1]), n)
-    return np.stack([np.interp(t, arc, line[:, 0]), np.interp(t, arc, line[:, 1])], axis=1).astype(np.float32)
-
-
 def smooth(line: np.ndarray, sigma_points: float) -> np.ndarray:
     """Gaussian smoothing along a polyline with its end points pinned: rounds corners, keeps the ends."""
     if sigma_points < 0.5 or len(line) < 4:
