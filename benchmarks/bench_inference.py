@@ -125,7 +125,7 @@ def main() -> None:
     images, labels = _images(512)
     img = images[0]
     x1 = preprocess(img)[None, ..., None]
-    target = rec.artifacts.chars[0]
+    target = "我" if "我" in rec.artifacts.chars else rec.artifacts.chars[0]  # 7 strokes: the drop templates count
 
     print(f"model: {note} ({model_dir})")
     print(f"Recognizer.load: {load_ms:.0f} ms\n")
@@ -133,12 +133,14 @@ def main() -> None:
         _row("preprocess (64×64 uint8)", _times(lambda: preprocess(img), args.n)),
         _row("model only (ONNX Runtime, 1 image)", _times(lambda: rec.run(x1), args.n)),
         _row("classify (preprocess + model)", _times(lambda: rec.classify(img), args.n)),
-        _row("verify (preprocess + model)", _times(lambda: rec.verify(img, target), args.n)),
+        _row("verify (preprocess + model + verdict rule)", _times(lambda: rec.verify(img, target), args.n)),
     ]
     print("Single image, 1 thread (ms):")
     _table(("what", "p50", "p95"), single)
     p50 = float(single[2][1])
-    print(f"classify p50 {p50:.3f} ms: {'meets' if p50 <= TARGET_P50_MS else 'MISSES'} the ≤ {TARGET_P50_MS} ms target\n")
+    print(f"classify p50 {p50:.3f} ms: {'meets' if p50 <= TARGET_P50_MS else 'MISSES'} the ≤ {TARGET_P50_MS} ms target")
+    v50 = float(single[3][1])
+    print(f"verify p50 {v50:.3f} ms: {'meets' if v50 <= TARGET_P50_MS else 'MISSES'} the ≤ {TARGET_P50_MS} ms target\n")
 
     x = np.stack([preprocess(i) for i in images])[..., None]
     rows = []

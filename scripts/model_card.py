@@ -81,9 +81,11 @@ def verdict_text(calibration: dict) -> str:
     rows = [f"| {name} | " + " | ".join(pct(r.get(k)) for k in (
         "correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")) + " |"
         for name, r in calibration.get("per_source", {}).items()]
+    margin = "" if v.get("max_drop_margin") is None else \
+        f", the drawing lies at most {v['max_drop_margin']:.3f} closer to a stroke-drop template than to the complete one"
     return (f"The verify rule (`hanzicheck/inference/verdict.py`): score = similarity + {v['prob_weight']:g}·max(ln p, "
-            f"{v['log_p_floor']:g}) − {v['drop_weight']:g}·max(stroke-drop margin, 0), correct when the score reaches "
-            f"the character's threshold and the target ranks ≤ {v['max_rank']}. Fitted so that "
+            f"{v['log_p_floor']:g}), correct when the score reaches the character's threshold, the target ranks ≤ "
+            f"{v['max_rank']}{margin}. Fitted so that "
             f"{pct(calibration.get('accept'))} of the correct pairs of every source are accepted, on "
             f"{calibration.get('genuine_pairs', 0):,} genuine pairs of {calibration.get('chars_with_genuine_pairs', 0)} "
             f"characters and {calibration.get('impostor_pairs', 0):,} impostors; per-character thresholds "

@@ -210,7 +210,7 @@ def test_page_gives_the_same_verdict_as_python(browser, fake_model, tmp_path):
 
     d = drawings()
     folder = add_verdict_rule(shutil.copytree(fake_model, tmp_path / "rule"),
-                              {"prob_weight": 0.05, "log_p_floor": -10, "drop_weight": 2.0, "max_rank": 20},
+                              {"prob_weight": 0.05, "log_p_floor": -10, "max_drop_margin": 0.02, "max_rank": 20},
                               thresholds=0.65, drop_rows={"十": [d["十"], vertical_bar(), d["一"]]})
     scenarios = [{"name": "ten", "target": "十", "strokes": TEN}, {"name": "one-for-ten", "target": "十",
                  "strokes": ONE}, {"name": "sun-for-ten", "target": "十", "strokes": SUN}]

@@ -83,7 +83,7 @@ def test_the_fit_weighs_in_the_classifier_when_it_separates_look_alikes():
     ev, kinds = _evidence(sim, p, np.ones(3 * n, int), ["genuine"] * n + ["lookalike"] * n + ["wrong_char"] * n)
     genuine = kinds == "genuine"
     th, params, info = fit_rule(ev, np.zeros(3 * n, int), genuine, kinds, np.full(3 * n, "data"), 1, drops=False)
-    assert params.prob_weight > 0 and params.drop_weight == 0
+    assert params.prob_weight > 0 and params.max_drop_margin == float("inf")
     assert info["measured"]["correct_accepted"] >= 0.95
     assert info["measured"]["lookalike_rejected"] > 0.9 and info["measured"]["wrong_char_rejected"] == 1.0
 

@@ -74,7 +74,7 @@ def test_card_of_a_recalibrated_bundle_gives_the_total_temperature_and_the_unkno
                    "max": 0.9, "median": 0.8, "chars_with_genuine_pairs": 4, "temperature": 0.5, "temperature_samples": 100, "ece_before": 0.1,
                    "ece_after": 0.02, "unknown_bias": 0.3, "unknown_max_drop": 0.01, "hsk1_accuracy_before": 0.96,
                    "hsk1_accuracy_after": 0.97, "unknown_rejection_before": 0.9, "unknown_rejection_after": 0.895,
-                   "verdict": {"rule": "r", "prob_weight": 0.2, "log_p_floor": -10.0, "drop_weight": 3.0,
+                   "verdict": {"rule": "r", "prob_weight": 0.2, "log_p_floor": -10.0, "max_drop_margin": 0.2,
                                "max_rank": 20},
                    "per_source": {"calib_writers01-25.npz": {"correct_accepted": 0.97, "wrong_char_rejected": 0.995,
                                                              "lookalike_rejected": 0.9},
@@ -87,6 +87,7 @@ def test_card_of_a_recalibrated_bundle_gives_the_total_temperature_and_the_unkno
     assert "(Chinese MNIST writers 1–25 and UNIPEN Latin, half of the writers)" in text
     assert "Unknown offset 0.50, subtracted from the Unknown logit" in text  # 0.1 / 0.5 + 0.3
     assert "HSK1 right 96.0 % → 97.0 %, non-HSK1 rejected 90.0 % → 89.5 %" in text
-    assert "score = similarity + 0.2·max(ln p, -10) − 3·max(stroke-drop margin, 0)" in text
+    assert "score = similarity + 0.2·max(ln p, -10), correct when the score reaches" in text
+    assert "ranks ≤ 20, the drawing lies at most 0.200 closer to a stroke-drop template" in text
     assert "| calib_writers01-25.npz | 97.0 % | 99.5 % | 90.0 % | — |" in text
     assert "| synth | 95.0 % | — | — | 50.0 % |" in text

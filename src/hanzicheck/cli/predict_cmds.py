@@ -297,8 +297,9 @@ def _print_calibration(summary: dict[str, Any]) -> None:
 
     c = Console()
     v = summary["verdict"]
-    c.print(f"[bold]verify rule[/] score = similarity + {v['prob_weight']:g}·max(ln p, {v['log_p_floor']:g}) − "
-            f"{v['drop_weight']:g}·max(drop margin, 0); target rank ≤ {v['max_rank']}")
+    margin = "any" if v["max_drop_margin"] is None else f"≤ {v['max_drop_margin']:.3f}"
+    c.print(f"[bold]verify rule[/] score = similarity + {v['prob_weight']:g}·max(ln p, {v['log_p_floor']:g}); "
+            f"stroke-drop margin {margin}; target rank ≤ {v['max_rank']}")
     c.print(f"per-character thresholds for {summary['accept']:.0%} correct accepted on every source: global "
             f"{summary['global_threshold']:.3f}, min {summary['min']:.3f}, median {summary['median']:.3f}, max "
             f"{summary['max']:.3f} ({summary['genuine_pairs']:,} genuine pairs of "

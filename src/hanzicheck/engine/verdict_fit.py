@@ -12,9 +12,13 @@ their number. A character written far from its template (a cursive 了) gets a l
 a higher one; with few genuine pairs it stays near the global level. The level is the ``1 − accept`` quantile of
 ``score − shift`` over each source's genuine pairs.
 
-Weights: a small grid of (prob_weight, drop_weight, max_rank); each is fitted as above and scored by the mean share of
-impostors rejected over the kinds present among wrong_char, lookalike and missing_stroke; the best wins (ties: the
-first, i.e. the smaller weights).
+Stroke-drop gate: ``max_drop_margin`` lets a share ``b`` of genuine pairs be refused as "stroke missing": it is the
+``1 − b`` quantile of the genuine pairs' drop margins, the most lenient over the sources (``b = 0``: no gate). The
+thresholds are then fitted with those refusals counted, so the total stays at ``accept``.
+
+The grid: (prob_weight, b, max_rank); each is fitted as above and scored by the mean share of impostors rejected
+over the kinds present among wrong_char, lookalike and missing_stroke; the best wins (ties: the first, i.e. the
+smaller weight and budget).
 """
 
 from __future__ import annotations
@@ -24,15 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from ..inference.verdict import DropTable, Evidence, VerdictParams, accepted, scores
+from ..inference.verdict import DropTable, Evidence, VerdictParams, accepted, gate, scores
 
 ACCEPT = 0.95
 PRIOR = 30.0  # genuine pairs at which a character's own shift counts half
 MIN_SOURCE_PAIRS = 100  # genuine pairs a source needs to set the level on its own
 LOG_P_FLOOR = -10.0
-PROB_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
-DROP_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 9.0)
-MAX_RANKS = (3, 5, 10, 20, 1000)
+PROB_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+DROP_BUDGETS = (0.0, 0.005, 0.01, 0.02, 0.03)  # share of genuine pairs the stroke-drop gate may refuse
+MAX_RANKS = (5, 20, 1000)
 SCORED_KINDS = ("wrong_char", "lookalike", "missing_stroke")
 
 
@@ -84,6 +88,18 @@ def fit_thresholds(score: np.ndarray, gate: np.ndarray, rows: np.ndarray, genuin
                                                 "shift_max": float(shift.max())}
 
 
+def drop_margin_limit(margin: np.ndarray, genuine: np.ndarray, sources: np.ndarray, budget: float) -> float:
+    """The stroke-drop gate that refuses at most ``budget`` of any big source's genuine pairs (inf: no gate)."""
+    if budget <= 0:
+        return float("inf")
+    names = [s for s in dict.fromkeys(sources[genuine].tolist())
+             if (genuine & (sources == s)).sum() >= MIN_SOURCE_PAIRS] or [None]
+    known = genuine & np.isfinite(margin)  # characters without drop templates never meet the gate
+    limits = [float(np.quantile(margin[known & ((sources == s) if s is not None else True)], 1.0 - budget))
+              for s in names if (known & ((sources == s) if s is not None else True)).any()]
+    return max(limits) if limits else float("inf")
+
+
 def rates(ok: np.ndarray, genuine: np.ndarray, kinds: np.ndarray) -> dict[str, float | None]:
     """Share of genuine pairs accepted and of each impostor kind rejected."""
     out: dict[str, float | None] = {"correct_accepted": float(ok[genuine].mean()) if genuine.any() else None}
@@ -105,11 +121,12 @@ def fit_rule(ev: Evidence, rows: np.ndarray, genuine: np.ndarray, kinds: Sequenc
         raise CalibrationError(f"calibration needs genuine pairs and impostors of {', '.join(SCORED_KINDS)}: "
                                f"got {int(genuine.sum())} genuine, kinds {sorted(set(kinds_a.tolist()))}")
     best: tuple[float, np.ndarray, VerdictParams, dict] | None = None
-    for w_d in DROP_WEIGHTS if drops else (0.0,):
+    for budget in DROP_BUDGETS if drops else (0.0,):
+        margin = drop_margin_limit(ev.drop_margin, genuine, sources_a, budget)
         for w_p in PROB_WEIGHTS:
             for max_rank in MAX_RANKS:
-                params = VerdictParams(w_p, LOG_P_FLOOR, w_d, max_rank)
-                fit = fit_thresholds(scores(ev, params), ev.rank <= max_rank, rows, genuine, sources_a, n_chars,
+                params = VerdictParams(w_p, LOG_P_FLOOR, margin, max_rank)
+                fit = fit_thresholds(scores(ev, params), gate(ev, params), rows, genuine, sources_a, n_chars,
                                      accept, prior)
                 if fit is None:
                     continue
@@ -117,7 +134,7 @@ def fit_rule(ev: Evidence, rows: np.ndarray, genuine: np.ndarray, kinds: Sequenc
                 r = rates(accepted(ev, params, th[rows]), genuine, kinds_a)
                 objective = float(np.mean([r[f"{k}_rejected"] for k in scored]))
                 if best is None or objective > best[0] + 1e-9:
-                    best = (objective, th, params, {**info, "measured": r})
+                    best = (objective, th, params, {**info, "measured": r, "drop_budget": budget})
     assert best is not None  # max_rank 1000 never refuses: its fit always exists
     objective, th, params, info = best
     ok = accepted(ev, params, th[rows])
@@ -128,7 +145,7 @@ def fit_rule(ev: Evidence, rows: np.ndarray, genuine: np.ndarray, kinds: Sequenc
         "verdict": params.to_metadata(), "objective": objective, "scored_kinds": scored,
         "genuine_pairs": int(genuine.sum()), "impostor_pairs": int((~genuine).sum()),
         "chars_with_genuine_pairs": int(len(set(rows[genuine].tolist()))),
-        "global_threshold": info["level"], "levels": info["levels"],
+        "global_threshold": info["level"], "levels": info["levels"], "drop_budget": info["drop_budget"],
         "min": float(th.min()), "median": float(np.median(th)), "max": float(th.max()),
         "measured": info["measured"], "per_source": per_source,
     }

@@ -7,20 +7,20 @@ For an image and a target character ``t`` the model gives three pieces of eviden
 - ``probability`` p and ``rank`` r: ``t``'s calibrated probability and its place among the 179 classes (1 = most
   likely);
 - ``drop margin`` m: how much closer the embedding lies to ``t`` written without one of its strokes than to ``t``
-  written complete (the stroke-drop templates that calibrate stores; 0 when there are none).
+  written complete (the stroke-drop templates that calibrate stores; −∞ when there are none).
 
-    score = s + prob_weight · max(ln p, log_p_floor) − drop_weight · max(m, 0)
-    correct  ⇔  r ≤ max_rank  and  score ≥ threshold[t]
+    score = s + prob_weight · max(ln p, log_p_floor)
+    correct  ⇔  r ≤ max_rank  and  m ≤ max_drop_margin  and  score ≥ threshold[t]
 
-``score`` stays on the similarity's scale (it equals s when the classifier is sure and no stroke looks missing).
-A refusal says why, the first that applies:
+``score`` equals the similarity when the classifier is sure (p = 1). A refusal says why, the first that applies:
 
-1. ``missing_stroke``: the drop term alone made the difference; names the stroke (0-based, standard order);
+1. ``missing_stroke``: the drawing lies closer to ``t`` without one stroke than the margin allows; names the
+   stroke (0-based, standard order);
 2. ``other_character``: another HSK1 character is the most likely class; names it;
 3. ``far_from_template``: neither; the drawing is too far from the target's template (or unclear).
 
-An artifacts folder calibrated before this rule has no ``verdict`` metadata: the weights are 0 and ``max_rank``
-admits every class, which is the earlier similarity-only rule.
+An artifacts folder calibrated before this rule has no ``verdict`` metadata: the weight is 0 and the margin and
+rank admit everything, which is the earlier similarity-only rule.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-RULE = "similarity+logp-dropmargin/v1"
+RULE = "similarity+logp, drop-margin gate/v1"
 REASONS = ("missing_stroke", "other_character", "far_from_template")
 
 
@@ -40,17 +40,21 @@ class VerdictParams:
 
     prob_weight: float = 0.0
     log_p_floor: float = -10.0
-    drop_weight: float = 0.0
+    max_drop_margin: float = float("inf")  # admits every drawing
     max_rank: int = 1000  # admits every class
 
     @staticmethod
     def from_metadata(meta: dict[str, Any]) -> VerdictParams:
         v = meta.get("verdict") or {}
+        margin = v.get("max_drop_margin")
         return VerdictParams(float(v.get("prob_weight", 0.0)), float(v.get("log_p_floor", -10.0)),
-                             float(v.get("drop_weight", 0.0)), int(v.get("max_rank", 1000)))
+                             float("inf") if margin is None else float(margin), int(v.get("max_rank", 1000)))
 
     def to_metadata(self) -> dict[str, Any]:
-        return {"rule": RULE, **asdict(self)}
+        out = {"rule": RULE, **asdict(self)}
+        if not np.isfinite(self.max_drop_margin):
+            out["max_drop_margin"] = None  # JSON has no infinity
+        return out
 
 
 @dataclass
@@ -62,10 +66,11 @@ class DropTable:
     offsets: np.ndarray  # int [n_chars + 1]
 
     def margin(self, emb_unit: np.ndarray, row: int) -> tuple[float, int]:
-        """(best drop template's cosine − the complete one's, its stroke or -1) for one normalised embedding."""
+        """(best drop template's cosine − the complete one's, its stroke) for one normalised embedding; (−∞, -1)
+        for a character without drop templates."""
         a, b = int(self.offsets[row]), int(self.offsets[row + 1])
-        if b - a < 2:
-            return 0.0, -1
+        if b - a < 2:  # no stroke data, or one stroke: nothing can be missing
+            return float("-inf"), -1
         s = self.rows[a:b] @ emb_unit
         k = int(np.argmax(s[1:]))
         return float(s[1 + k] - s[0]), k
@@ -101,7 +106,7 @@ def evidence(probs: np.ndarray, emb_unit: np.ndarray, classes: np.ndarray, rows:
     rank = (probs > p[:, None]).sum(axis=1) + 1
     others = probs.copy()
     others[idx, classes] = -1.0
-    margin, stroke = np.zeros(n), np.full(n, -1)
+    margin, stroke = np.full(n, -np.inf), np.full(n, -1)
     if drops is not None:
         for i in range(n):
             margin[i], stroke[i] = drops.margin(emb_unit[i], int(rows[i]))
@@ -111,26 +116,27 @@ def evidence(probs: np.ndarray, emb_unit: np.ndarray, classes: np.ndarray, rows:
 def scores(ev: Evidence, params: VerdictParams) -> np.ndarray:
     """The rule's score of each pair (see the module docstring)."""
     logp = np.log(np.maximum(ev.probability, 1e-30))
-    return (ev.similarity + params.prob_weight * np.maximum(logp, params.log_p_floor)
-            - params.drop_weight * np.maximum(ev.drop_margin, 0.0))
+    return ev.similarity + params.prob_weight * np.maximum(logp, params.log_p_floor)
 
 
 def accepted(ev: Evidence, params: VerdictParams, thresholds: np.ndarray) -> np.ndarray:
     """bool [N]: the rule's ``correct``; ``thresholds`` holds each pair's own target threshold."""
-    return (ev.rank <= params.max_rank) & (scores(ev, params) >= thresholds)
+    return gate(ev, params) & (scores(ev, params) >= thresholds)
+
+
+def gate(ev: Evidence, params: VerdictParams) -> np.ndarray:
+    """bool [N]: the rank and stroke-drop conditions (the rule without its threshold)."""
+    return (ev.rank <= params.max_rank) & (ev.drop_margin <= params.max_drop_margin)
 
 
 def reasons(ev: Evidence, params: VerdictParams, thresholds: np.ndarray, unknown: int) -> list[str | None]:
     """Why each pair is refused (None when accepted): the first of ``REASONS`` that applies."""
-    s = scores(ev, params)
     ok = accepted(ev, params, thresholds)
-    drop_term = params.drop_weight * np.maximum(ev.drop_margin, 0.0)
     out: list[str | None] = []
     for i in range(len(ev)):
         if ok[i]:
             out.append(None)
-        elif drop_term[i] > 0 and ev.drop_stroke[i] >= 0 and s[i] + drop_term[i] >= thresholds[i] \
-                and ev.rank[i] <= params.max_rank:
+        elif ev.drop_margin[i] > params.max_drop_margin and ev.drop_stroke[i] >= 0:
             out.append("missing_stroke")
         elif ev.rank[i] > 1 and ev.top[i] != unknown:
             out.append("other_character")

@@ -1,7 +1,8 @@
 // The verify rule of hanzicheck.inference.verdict, line for line, so that the page's in-browser verdict is the
-// server's: score = similarity + prob_weight·max(ln p, log_p_floor) − drop_weight·max(drop margin, 0);
-// correct ⇔ rank ≤ max_rank and score ≥ threshold; a refusal names its reason (missing_stroke, other_character,
-// far_from_template). tests/test_browser.py checks page and Python on the same drawings.
+// server's: score = similarity + prob_weight·max(ln p, log_p_floor);
+// correct ⇔ rank ≤ max_rank and drop margin ≤ max_drop_margin and score ≥ threshold; a refusal names its reason
+// (missing_stroke, other_character, far_from_template). tests/test_browser.py checks page and Python on the same
+// drawings.
 
 // float16 little-endian bytes → Float32Array (the drop templates travel as float16 to halve their size)
 export function halfToFloat(bytes) {
@@ -35,7 +36,8 @@ function dot(a, aStart, b, bStart, n) {
 // The verdict for one image: probs (calibrated), emb (raw embedding), the target's class index and template
 // row. m: {templates, thresholds, dim, classes, unknown, verdict, drops}.
 export function verifyOne(m, probs, emb, target, cls, row) {
-  const v = { prob_weight: 0, log_p_floor: -10, drop_weight: 0, max_rank: 1000, ...(m.verdict || {}) };
+  const v = { prob_weight: 0, log_p_floor: -10, max_rank: 1000, ...(m.verdict || {}) };
+  const maxMargin = v.max_drop_margin === null || v.max_drop_margin === undefined ? Infinity : v.max_drop_margin;
   let norm = 0;
   for (let i = 0; i < m.dim; i++) norm += emb[i] * emb[i];
   norm = Math.max(Math.sqrt(norm), 1e-8);
@@ -48,7 +50,7 @@ export function verifyOne(m, probs, emb, target, cls, row) {
     if (probs[i] > p) rank++;
     if (i !== cls && (top < 0 || probs[i] > probs[top])) top = i;
   }
-  let margin = 0;
+  let margin = -Infinity; // no drop templates: nothing can be missing
   let stroke = -1;
   const d = m.drops;
   if (d) {
@@ -64,13 +66,12 @@ export function verifyOne(m, probs, emb, target, cls, row) {
       margin = best - complete;
     }
   }
-  const dropTerm = v.drop_weight * Math.max(margin, 0);
-  const score = similarity + v.prob_weight * Math.max(Math.log(Math.max(p, 1e-30)), v.log_p_floor) - dropTerm;
+  const score = similarity + v.prob_weight * Math.max(Math.log(Math.max(p, 1e-30)), v.log_p_floor);
   const threshold = m.thresholds[row];
-  const correct = rank <= v.max_rank && score >= threshold;
+  const correct = rank <= v.max_rank && margin <= maxMargin && score >= threshold;
   let reason = null;
   if (!correct) {
-    if (dropTerm > 0 && stroke >= 0 && score + dropTerm >= threshold && rank <= v.max_rank) reason = "missing_stroke";
+    if (margin > maxMargin && stroke >= 0) reason = "missing_stroke";
     else if (rank > 1 && top !== m.unknown) reason = "other_character";
     else reason = "far_from_template";
   }
