@@ -131,7 +131,7 @@ def test_a_run_killed_between_epochs_resumes_without_replacing_best_with_a_worse
     proc = subprocess.Popen([sys.executable, "-c", "from hanzicheck.cli import main; main()",
                              *map(str, args), "--epochs", "4"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    deadline = time.time() + 120
+    deadline, state = time.time() + 400, {}
     try:
         while time.time() < deadline and proc.poll() is None:
             state = json.loads((run / "state.json").read_text()) if (run / "state.json").is_file() else {}
@@ -139,6 +139,7 @@ def test_a_run_killed_between_epochs_resumes_without_replacing_best_with_a_worse
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert state.get("epoch", 0) >= 2, "epoch 2 was not committed in time"
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()

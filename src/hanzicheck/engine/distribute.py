@@ -132,6 +132,15 @@ def distributed_batches(strategy, stream_for: Callable[[int, int], object], batc
     return strategy.distribute_datasets_from_function(dataset_fn)
 
 
+def barrier(strategy) -> None:
+    """Wait until every worker gets here (an all-reduce of one number). A worker that exits while the chief still
+    exports would make TensorFlow's coordination service fail the chief ("the tasks have crashed")."""
+    import tensorflow as tf
+
+    if multi_worker(strategy):
+        strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(1.0)), axis=None)
+
+
 def plain_copy(model):
     """The same model outside any strategy: what the chief selects, exports and parity-checks on its own."""
     import keras

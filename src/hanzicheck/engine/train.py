@@ -267,7 +267,14 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
 
     from ..models import count_flops, embedding_model
     from .callbacks import RunCheckpoint
-    from .distribute import distributed_batches, fingerprint, make_strategy, plain_copy, prepare_model
+    from .distribute import (
+        barrier,
+        distributed_batches,
+        fingerprint,
+        make_strategy,
+        plain_copy,
+        prepare_model,
+    )
     from .export import compute_templates, write_artifacts
     from .run_folder import best_so_far
 
@@ -378,6 +385,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         "weights_sha256": fingerprint(model),  # the trained weights, equal on every worker
     }
     if not cluster.chief:
+        barrier(strat)  # stay up until the chief has written the run folder
         return {"role": "worker", "rank": cluster.rank, "epochs_run": initial_epoch + len(fitted.epoch),
                 **distribution}
     if distributed:  # selection, templates and export run on the chief alone, outside the strategy
@@ -406,5 +414,6 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     write_artifacts(model, run, templates, {"training": {"config": asdict(config), "run": str(run)},
                                             "metrics": metrics}, parity_images=val.x[:16][..., None])
     (run / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2, default=float))
+    barrier(strat)  # the other workers exit only now
     return metrics
 
