@@ -51,12 +51,14 @@ def _plots(metrics: dict[str, Any], sims: dict[str, Any] | None, out: Path) -> l
     if sims is not None:
         s = np.asarray(sims["sims"])
         kinds = np.array(sims["kinds"])
+        finite = s[np.isfinite(s)]
+        span = (min(-0.2, float(np.quantile(finite, 0.01))), max(1.0, float(finite.max()))) if len(finite) else (0, 1)
         fig, ax = plt.subplots(figsize=(6, 4))
         for kind in dict.fromkeys(["genuine", *sorted(set(sims["kinds"]) - {"genuine"})]):
-            v = s[(kinds == kind) & ~np.isnan(s)]
+            v = s[(kinds == kind) & np.isfinite(s)]
             if len(v):
-                ax.hist(v, bins=40, range=(-0.2, 1.0), histtype="step", density=True, label=f"{kind} ({len(v)})")
-        ax.set(xlabel="verify score (similarity, moved by the classifier and missing strokes)", ylabel="density",
+                ax.hist(v, bins=40, range=span, histtype="step", label=f"{kind} ({len(v)})")
+        ax.set(xlabel="verify score (similarity + weighted log-probability)", ylabel="pairs", yscale="log",
                title="Verify scores")
         ax.legend(fontsize=8)
         fig.tight_layout()
