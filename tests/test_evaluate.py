@@ -88,6 +88,23 @@ def test_report_from_folder_and_pair_csv(rec, sources, tmp_path):
     assert json.loads((report / "metrics.json").read_text(encoding="utf-8"))["summary"] == m["summary"]
 
 
+def test_verify_figures_per_source_at_the_models_thresholds(rec, sources, tmp_path):
+    """Each source gets its own row: correct pairs accepted and impostors rejected per kind; the CLI prints them."""
+    folder, pairs = sources
+    m = evaluate_sources(rec, [folder, pairs], tmp_path / "report")
+    per_source = m["verification"]["per_source"]
+    assert set(per_source) == {"folder", "pairs.csv"}
+    assert per_source["pairs.csv"]["correct_accepted"] == 1.0
+    assert per_source["pairs.csv"]["missing_stroke_rejected"] == 1.0  # 一 for 十
+    assert per_source["pairs.csv"]["wrong_char_rejected"] == 1.0  # 日 for 人
+    assert m["summary"]["verify"]["folder"]["correct_accepted"] == 1.0
+    assert "roc_by_source.png" in {p.name for p in (tmp_path / "report").iterdir()}
+    result = CliRunner().invoke(build_app(), ["evaluate", "--data", str(folder), "--data", str(pairs), "--model",
+                                              str(rec.artifacts.path), "--report", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    assert "verify at the model's thresholds" in result.stdout and "pairs.csv" in result.stdout
+
+
 def test_pair_csv_without_kind_or_label(rec, tmp_path):
     p = tmp_path / "p.csv"
     p.write_text("file,target\nx.png,十\n", encoding="utf-8")
