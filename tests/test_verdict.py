@@ -51,16 +51,17 @@ def test_a_drawing_closer_to_a_stroke_drop_template_than_the_margin_allows_is_re
 def test_refusals_say_why_in_order():
     params = VerdictParams(prob_weight=0.1, max_drop_margin=0.05)
     unknown = 178
-    ev = _ev(similarity=[0.80, 0.80, 0.50, 0.50, 0.90], probability=[0.9, 0.9, 0.01, 0.01, 0.9],
-             rank=[1, 1, 2, 2, 1], top=[7, 7, 7, unknown, 7], drop_margin=[0.1, 0.0, 0.0, 0.0, 0.0],
-             drop_stroke=[3, 0, 0, 0, 0])
-    th = np.array([0.75, 0.75, 0.75, 0.75, 0.95])
+    ev = _ev(similarity=[0.80, 0.80, 0.50, 0.50, 0.90, 0.30], probability=[0.9, 0.9, 0.01, 0.01, 0.9, 0.01],
+             rank=[1, 1, 2, 2, 1, 2], top=[7, 7, 7, unknown, 7, unknown],
+             drop_margin=[0.1, 0.0, 0.0, 0.0, 0.0, 0.1], drop_stroke=[3, 0, 0, 0, 0, 1])
+    th = np.array([0.75, 0.75, 0.75, 0.75, 0.95, 0.75])
     assert reasons(ev, params, th, unknown) == [
         "missing_stroke",  # its score passes, but it is 0.1 closer to the drawing without stroke 3
         None,
         "other_character",  # class 7 is likelier
         "far_from_template",  # Unknown is likelier: no character to name
         "far_from_template",  # the target is the most likely class, the drawing is just not close enough
+        "far_from_template",  # nothing like the target: a stroke-drop template fitting better says nothing
     ]
 
 

@@ -63,7 +63,7 @@ def demo(
         _preview(out)
         return
     table = Table(title="hanzicheck demo: which character is it, and is it the one asked for?")
-    for col in ("input", "expected", "classified (top-3)", "verify target", "verdict", "similarity / threshold"):
+    for col in ("input", "expected", "classified (top-3)", "verify target", "verdict", "score / threshold", "why"):
         table.add_column(col)
     correct = total = 0
     for name, image, label in _cases(examples):
@@ -76,7 +76,7 @@ def demo(
         top = ", ".join(f"{c} {p:.2f}" for c, p in result.top_k)
         mark = "[green]✓[/]" if result.char == expected else "[red]✗[/]"
         table.add_row(name, expected, f"{mark} {result.char} ({top})", target, check.verdict,
-                      f"{check.similarity:.3f} / {check.threshold:.3f}")
+                      f"{check.score:.3f} / {check.threshold:.3f}", check.explanation())
     console = Console() if sys.stdout.isatty() else Console(width=150)  # pipes and CI logs: one line per row
     console.print(table)
     console.print(f"{correct}/{total} classified as expected. Try: hanzicheck classify examples/ --json")

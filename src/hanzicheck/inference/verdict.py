@@ -14,8 +14,8 @@ For an image and a target character ``t`` the model gives three pieces of eviden
 
 ``score`` equals the similarity when the classifier is sure (p = 1). A refusal says why, the first that applies:
 
-1. ``missing_stroke``: the drawing lies closer to ``t`` without one stroke than the margin allows; names the
-   stroke (0-based, standard order);
+1. ``missing_stroke``: the drawing passes on score and rank, but lies closer to ``t`` without one stroke than the
+   margin allows; names the stroke (0-based, standard order);
 2. ``other_character``: another HSK1 character is the most likely class; names it;
 3. ``far_from_template``: neither; the drawing is too far from the target's template (or unclear).
 
@@ -131,12 +131,13 @@ def gate(ev: Evidence, params: VerdictParams) -> np.ndarray:
 
 def reasons(ev: Evidence, params: VerdictParams, thresholds: np.ndarray, unknown: int) -> list[str | None]:
     """Why each pair is refused (None when accepted): the first of ``REASONS`` that applies."""
+    passes = (ev.rank <= params.max_rank) & (scores(ev, params) >= thresholds)  # all but the stroke-drop gate
     ok = accepted(ev, params, thresholds)
     out: list[str | None] = []
     for i in range(len(ev)):
         if ok[i]:
             out.append(None)
-        elif ev.drop_margin[i] > params.max_drop_margin and ev.drop_stroke[i] >= 0:
+        elif passes[i] and ev.drop_stroke[i] >= 0:  # only the stroke-drop gate refused it
             out.append("missing_stroke")
         elif ev.rank[i] > 1 and ev.top[i] != unknown:
             out.append("other_character")

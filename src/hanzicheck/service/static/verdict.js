@@ -71,7 +71,7 @@ export function verifyOne(m, probs, emb, target, cls, row) {
   const correct = rank <= v.max_rank && margin <= maxMargin && score >= threshold;
   let reason = null;
   if (!correct) {
-    if (margin > maxMargin && stroke >= 0) reason = "missing_stroke";
+    if (rank <= v.max_rank && score >= threshold && stroke >= 0) reason = "missing_stroke"; // only the drop gate
     else if (rank > 1 && top !== m.unknown) reason = "other_character";
     else reason = "far_from_template";
   }
