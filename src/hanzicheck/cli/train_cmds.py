@@ -115,30 +115,26 @@ def export(
     """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files.
 
     A softmax temperature fitted by `hanzicheck calibrate` is folded into the exported models."""
-    from ..engine.export import (
-        BUNDLE_FILES,
-        SEED_MODEL_NAME,
-        SEED_TEMPLATES_NAME,
-        check_export_target,
-        export_bundle,
-        export_seed_names,
-    )
+    from ..engine.run_folder import BUNDLE_FILES, SEED_MODEL_NAME, SEED_TEMPLATES_NAME, check_export_target
 
     if seed_names is None and bundle is None:
         _fail("nothing to do: give --seed-names OUT and/or --bundle DIR")
     if not run.is_dir():
         _fail(f"{run} is not a folder")
-    targets = [(flag, out, write, names) for flag, out, write, names in (
-        ("--seed-names", seed_names, export_seed_names, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME)),
-        ("--bundle", bundle, export_bundle, BUNDLE_FILES)) if out is not None]
-    for flag, out, _, names in targets:  # every target checked before anything is written
+    targets = [(flag, out, names) for flag, out, names in (
+        ("--seed-names", seed_names, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME)),
+        ("--bundle", bundle, BUNDLE_FILES)) if out is not None]
+    for flag, out, names in targets:  # every target checked before anything is written (or TensorFlow loads)
         if out.exists() and not out.is_dir():
             _fail(f"{flag} {out} is a file, not a folder")
         try:
             check_export_target(run, out, names, force)
         except (FileExistsError, ValueError) as e:
             _fail(f"{flag} {e}")
-    for _, out, write, _ in targets:
+    from ..engine.export import export_bundle, export_seed_names
+
+    for flag, out, _ in targets:
+        write = export_seed_names if flag == "--seed-names" else export_bundle
         try:
             paths = write(run, out, force=force)
         except FileNotFoundError as e:

@@ -23,12 +23,9 @@ from ..data.preprocess import PREPROCESS_VERSION
 from ..inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_SIMILARITY_THRESHOLD
 from ..models import embedding_model
 from .onnx_convert import keras_to_onnx
+from .run_folder import BUNDLE_FILES, SEED_MODEL_NAME, SEED_TEMPLATES_NAME, check_export_target
 
 PARITY_TOLERANCE = 1e-4
-SEED_MODEL_NAME = "chinese_hsk1_model_v5.keras"
-SEED_TEMPLATES_NAME = "templates_v5.npz"
-# model.keras (~2 MB, no optimizer state) rides along so `export <bundle> --seed-names` serves the spec's snippet.
-BUNDLE_FILES = ("model.onnx", "templates.npz", "metadata.json", "model.keras")
 
 
 def l2_normalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -166,15 +163,6 @@ def _folded_model(run: Path, meta: dict, temperature: float, unknown_bias: float
     """softmax(logits / T − bias·[Unknown]): what the recognizer computes from the run at runtime."""
     model = keras.models.load_model(run / "model.keras", compile=False)
     return fold_unknown_bias(fold_temperature(model, temperature), unknown_bias, unknown_index(meta))
-
-
-def check_export_target(run: Path, out: Path, names: tuple[str, ...], force: bool) -> None:
-    """Refuse to write into the run folder itself, or over files already in ``out`` unless ``force``."""
-    if out.exists() and out.resolve() == run.resolve():
-        raise ValueError(f"{out} is the folder being exported: give another folder")
-    existing = [name for name in names if (out / name).exists()]
-    if existing and not force:
-        raise FileExistsError(f"{out} already holds {', '.join(existing)}: replace them with --force")
 
 
 def export_seed_names(run_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:

@@ -20,6 +20,11 @@ from pathlib import Path
 RUN_FILES = ("config.json", "history.csv", "curves.png", "metrics.json", "state.json", "best.keras", "last.keras",
              "model.keras", "model.onnx", "templates.npz", "metadata.json")
 _PENDING = re.compile(r"^(best|last)\.e\d+\.keras$")
+# What ``hanzicheck export`` writes (engine/export.py): the spec's names, and the bundle. model.keras (~2 MB, no
+# optimizer state) rides along so `export <bundle> --seed-names` serves the spec's snippet.
+SEED_MODEL_NAME = "chinese_hsk1_model_v5.keras"
+SEED_TEMPLATES_NAME = "templates_v5.npz"
+BUNDLE_FILES = ("model.onnx", "templates.npz", "metadata.json", "model.keras")
 
 
 class RunFolderError(ValueError):
@@ -104,6 +109,16 @@ def peek_state(run: Path) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise RunFolderError(f"--resume: cannot read {run / 'state.json'} ({e}); is --out on a folder the chief "
                              "shares?") from None
+
+
+def check_export_target(run: Path, out: Path, names: tuple[str, ...], force: bool) -> None:
+    """Refuse to export into the exported folder itself (ValueError), or over files already in ``out`` unless
+    ``force`` (FileExistsError)."""
+    if out.exists() and out.resolve() == run.resolve():
+        raise ValueError(f"{out} is the folder being exported: give another folder")
+    existing = [name for name in names if (out / name).exists()]
+    if existing and not force:
+        raise FileExistsError(f"{out} already holds {', '.join(existing)}: replace them with --force")
 
 
 def best_so_far(state: dict, monitor: str) -> float:
