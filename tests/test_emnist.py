@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from hanzicheck.data.emnist import read_emnist, write_emnist
+from hanzicheck.data.members import DataFormatError
 from hanzicheck.data.sample import Sample
-from hanzicheck.data.sources import DataFormatError
 
 
 def _write_raw(folder, stored: np.ndarray, labels: list[int], mapping: str | None) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .members import DataFormatError
 from .sample import Sample
-from .sources import DataFormatError
 
 LABELS_CSV = "labels.csv"
 MAX_NPZ_BYTES = 4 * 1024**3  # an .npz larger than this, on disk or unpacked, is refused before reading

@@ -9,72 +9,16 @@ Training, evaluation and the ``data`` verbs all go through :func:`iter_samples`.
 from __future__ import annotations
 
 import os
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
 
+from .members import DataFormatError, zip_format
 from .sample import Sample
 
 FORMATS = ("gnt", "pot", "emnist", "npz", "folder", "strokes")
 STROKES_SOURCE = "strokes"
-
-
-class DataFormatError(ValueError):
-    """A file is not in the format it claims, or is corrupt; the message names the file and the offset."""
-
-
-def writer_from_name(name: str) -> str:
-    """CASIA names files by writer: ``1001-c.gnt`` → ``1001``, ``001.pot`` → ``001``."""
-    return Path(name).stem.split("-")[0]
-
-
-def iter_members(path: str | os.PathLike, suffix: str) -> Iterator[tuple[str, BinaryIO]]:
-    """(name, open binary stream) of every ``*suffix`` file: the file itself, a folder's files and ``.zip``
-    archives (recursive, sorted) or a ``.zip`` archive's members (read in place, never extracted)."""
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
-        archives = [p for p in sorted(path.rglob("*.zip")) if _zip_format(p) == suffix[1:]]
-        if not files and not archives:
-            raise DataFormatError(f"{path}: no {suffix} files or .zip archives of them in this folder")
-        for file in sorted(files + archives):
-            if file.suffix.lower() == ".zip":
-                yield from iter_members(file, suffix)
-                continue
-            with file.open("rb") as f:
-                yield str(file), f
-    elif path.suffix.lower() == ".zip":
-        try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as e:
-            raise DataFormatError(f"{path}: not a readable zip archive ({e})") from e
-        with archive:
-            names = sorted(n for n in archive.namelist() if n.lower().endswith(suffix))
-            if not names:
-                raise DataFormatError(f"{path}: the archive holds no {suffix} files")
-            for name in names:
-                with archive.open(name) as f:
-                    yield f"{path}:{name}", f
-    elif path.is_file():
-        with path.open("rb") as f:
-            yield str(path), f
-    else:
-        raise FileNotFoundError(f"{path} does not exist")
-
-
-def _zip_format(path: Path) -> str | None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = [n.lower() for n in archive.namelist()]
-    except zipfile.BadZipFile as e:
-        raise DataFormatError(f"{path}: not a readable zip archive ({e})") from e
-    for fmt in ("gnt", "pot"):
-        if any(n.endswith(f".{fmt}") for n in names):
-            return fmt
-    return None
 
 
 def _folder_format(path: Path) -> str | None:
@@ -84,7 +28,7 @@ def _folder_format(path: Path) -> str | None:
         if next(path.rglob(f"*.{fmt}"), None) is not None:
             return fmt
     for archive in sorted(path.rglob("*.zip")):
-        fmt = _zip_format(archive)
+        fmt = zip_format(archive)
         if fmt is not None:
             return fmt
     if next(path.glob("*-images-idx3-ubyte*"), None) is not None:
@@ -112,7 +56,7 @@ def detect_format(path: str | os.PathLike) -> str:
     elif name == "labels.csv":
         fmt = "folder"
     elif name.endswith(".zip"):
-        fmt = _zip_format(path)
+        fmt = zip_format(path)
     elif name.startswith("hanzi-writer-data") and name.endswith((".tgz", ".tar.gz")):
         fmt = "strokes"
     if fmt is None:
