@@ -144,10 +144,10 @@ def test_cli_calibrate_dry_run_writes_nothing(tmp_path, fake_dir, real_data):
     before = (folder / "templates.npz").read_bytes()
     result = CliRunner().invoke(build_app(), ["calibrate", "--model", str(folder), "--data",
                                               str(real_data / "chinese_mnist_dev.npz"), "--synth", "0",
-                                              "--dry-run", "--json", "--accept", "0.9"])
+                                              "--dry-run", "--json", "--accept", "0.9", "--no-drop-templates"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["accept"] == 0.9 and summary["written"] == ""
+    assert summary["accept"] == 0.9 and summary["written"] == "" and summary["drop_templates"] == 0
     assert summary["per_source"]["chinese_mnist_dev.npz"]["correct_accepted"] >= 0.9
     assert (folder / "templates.npz").read_bytes() == before
 

@@ -263,6 +263,9 @@ def calibrate(
                                                     "rejection falls at most this much.")] = 0.01,
     no_unknown_offset: Annotated[bool, typer.Option("--no-unknown-offset", help="Leave the Unknown offset as it "
                                                     "is (fit only the temperature).")] = False,
+    no_drop_templates: Annotated[bool, typer.Option("--no-drop-templates", help="Leave out the stroke-drop "
+                                                    "templates (faster; verify then has no missing-stroke gate).")
+                                 ] = False,
     seed: Annotated[int, typer.Option(help="Random seed of the synthesised pairs.")] = 0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and print, do not write.")] = False,
     json_out: JsonOpt = False,
@@ -283,7 +286,7 @@ def calibrate(
         summary = calibrate_artifacts(rec, data=data, accept=accept, synth_per_char=synth, seed=seed,
                                       write=not dry_run, progress=not json_out, class_data=class_data,
                                       unknown_max_drop=None if no_unknown_offset else unknown_max_drop,
-                                      synth_config=config)
+                                      synth_config=config, drop_templates=not no_drop_templates)
     except (CalibrationError, ValueError, OSError) as e:
         _fail(str(e))
     if json_out:
