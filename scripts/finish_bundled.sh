@@ -39,5 +39,6 @@ CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): se
 .venv/bin/python scripts/model_card.py "$RUN" "$REPORT" > "$BUNDLE/MODEL_CARD.md"
 mkdir -p "$DOCS"
 cp "$REPORT"/*.png "$REPORT"/report.md "$DOCS"/
+cp "$REPORT-verify/roc_by_source.png" "$DOCS"/verify-roc-by-source.png
 if [ -f "$RUN/curves.png" ]; then cp "$RUN/curves.png" "$DOCS"/training-curves.png; fi  # a bundle as RUN has none
 echo "bundle written to $BUNDLE; card: $BUNDLE/MODEL_CARD.md; plots: $DOCS/"
