@@ -14,8 +14,7 @@ from fastapi import FastAPI
 
 from ..data.preprocess import InvalidImageError
 from .errors import ApiError
-from .inputs import Drawing
-from .routes import model_input
+from .inputs import Drawing, model_input
 
 _lock = threading.Lock()
 

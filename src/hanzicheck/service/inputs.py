@@ -137,3 +137,18 @@ def check_strokes(strokes: list[list[list[float]]], settings: Settings) -> list[
                        f"{settings.max_points}: thin the pen trajectory out")
     return [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes]
 
+
+def model_input(drawing: Drawing, settings: Settings) -> Any:
+    """What the recogniser takes: the image decoded once (``preprocess.to_gray``, errors naming the upload), or
+    the strokes rendered; a uint8 gray array either way."""
+    if drawing.image is not None:
+        from ..data.preprocess import to_gray
+
+        check_pixels(drawing.image, settings.max_pixels)
+        return to_gray(drawing.image, drawing.name)
+    from ..data.render import render_strokes
+
+    try:
+        return render_strokes(drawing.strokes or [], size=settings.render_size)
+    except ValueError as e:
+        raise ApiError(400, "invalid_strokes", f"strokes: {e}") from None

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from .. import __version__
 from ..data.preprocess import InvalidImageError
 from .errors import ApiError
-from .inputs import Drawing, check_pixels, read_request
+from .inputs import model_input, read_request
 from .limits import START
 from .schemas import (
     MAX_TOP_K,
@@ -79,22 +79,6 @@ async def run_off_loop(request: Request, fn: Callable[[], T], limiter: anyio.Cap
         async with limiter:
             return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter, abandon_on_cancel=True)
     raise _timeout(settings)
-
-
-def model_input(drawing: Drawing, settings: Settings) -> Any:
-    """What the recogniser takes: the image decoded once (``preprocess.to_gray``, errors naming the upload), or
-    the strokes rendered; a uint8 gray array either way."""
-    if drawing.image is not None:
-        from ..data.preprocess import to_gray
-
-        check_pixels(drawing.image, settings.max_pixels)
-        return to_gray(drawing.image, drawing.name)
-    from ..data.render import render_strokes
-
-    try:
-        return render_strokes(drawing.strokes or [], size=settings.render_size)
-    except ValueError as e:
-        raise ApiError(400, "invalid_strokes", f"strokes: {e}") from None
 
 
 def _invalid(e: InvalidImageError) -> ApiError:
