@@ -83,6 +83,30 @@ def test_config_rejects_a_misspelt_synthesiser_setting_before_training():
         TrainConfig.from_dict({"synth": {"stroke_scal": 0.1}})
 
 
+def test_config_rejects_a_misspelt_model_preset_with_a_hint():
+    from hanzicheck.engine.train import TrainConfig
+
+    with pytest.raises(ValueError, match="unknown model preset 'resnet-tine'; did you mean 'resnet-tiny'"):
+        TrainConfig(model="resnet-tine")
+    with pytest.raises(ValueError, match="model_overrides keys.*'widths'"):
+        TrainConfig(model="resnet-tiny", model_overrides={"widht": [8]})
+    with pytest.raises(ValueError, match="equal length"):  # the model's own checks run on the overrides
+        TrainConfig.from_dict({"model": "resnet-tiny", "model_overrides": {"widths": [8, 16, 32]}})
+    assert TrainConfig(model="resnet-wide", model_overrides={"stem": 8}).model == "resnet-wide"
+
+
+def test_cli_train_misspelt_model_exits_2_with_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from hanzicheck.cli import build_app
+
+    result = CliRunner().invoke(build_app(), ["train", "--out", str(tmp_path / "run"), "--model", "resnet-deeep"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        "hanzicheck: unknown model preset 'resnet-deeep'; did you mean 'resnet-deep'? (choose one of resnet, "
+        "resnet-deep, resnet-tiny, resnet-wide)"]
+
+
 @pytest.mark.parametrize(("content", "message"), [("{\"epochs\": ", "not valid JSON"), ("[1, 2]", "JSON object")])
 def test_cli_train_bad_config_file_exits_2(tmp_path, content, message):
     from typer.testing import CliRunner

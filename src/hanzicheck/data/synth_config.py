@@ -10,17 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-
-def check_fields(cls: type, data: dict, what: str) -> None:
-    """ValueError naming the keys of ``data`` that are no field of the dataclass ``cls``, each with the closest
-    field name as a hint (shared by SynthConfig and TrainConfig, whose values come from JSON files)."""
-    known = {f.name for f in fields(cls)}
-    unknown = set(data) - known
-    if unknown:
-        import difflib
-
-        hints = {k: difflib.get_close_matches(k, known, n=1) for k in sorted(unknown)}
-        raise ValueError(f"unknown {what} {sorted(unknown)}; did you mean {hints}?")
+from ..config_check import check_fields
 
 
 @dataclass(frozen=True)

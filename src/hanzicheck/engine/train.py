@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config_check import check_fields, did_you_mean
 from ..data.charset import NUM_CLASSES, UNKNOWN_INDEX
 from ..data.dataset import (
     BatchStream,
@@ -27,7 +28,7 @@ from ..data.dataset import (
     synth_arrays,
     writer_split,
 )
-from ..data.synth_config import SynthConfig, check_fields
+from ..data.synth_config import SynthConfig
 from .callbacks import (
     BatchNormRecalibration,
     DevEval,
@@ -85,6 +86,7 @@ class TrainConfig:
         if not 0 <= self.unknown_fraction < 1 or not 0 <= self.file_fraction <= 1:
             raise ValueError("unknown_fraction must be in [0, 1) and file_fraction in [0, 1]")
         _synth_config(self.synth)  # a misspelt synthesiser knob fails here, not an hour into the run
+        _model_config(self.model, self.model_overrides)  # ... and so does a misspelt --model preset
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
@@ -95,6 +97,23 @@ class TrainConfig:
 
 def _synth_config(overrides: dict):
     return SynthConfig.from_overrides(overrides) if overrides else None
+
+
+def _model_overrides(overrides: dict) -> dict:
+    """``model_overrides`` as ``create_model`` takes them (JSON lists of widths and depths become tuples)."""
+    return {k: tuple(v) if k in ("widths", "depths") and isinstance(v, list) else v for k, v in overrides.items()}
+
+
+def _model_config(name: str, overrides: dict):
+    """The architecture a run trains: preset ``name`` of the models registry with ``overrides`` applied;
+    ValueError for an unknown preset (with the closest name) or override key, or overrides the model refuses."""
+    from ..models import PRESETS, ModelConfig
+
+    if name not in PRESETS:
+        raise ValueError(f"unknown model preset {name!r}{did_you_mean(name, PRESETS)} (choose one of "
+                         f"{', '.join(sorted(PRESETS))})")
+    check_fields(ModelConfig, overrides, "model_overrides keys")
+    return ModelConfig(**{**PRESETS[name].to_dict(), **_model_overrides(overrides)})
 
 
 def _init_model(path: str):
@@ -160,14 +179,9 @@ def _print_distribution(name: str, cluster, replicas: int, config: TrainConfig, 
 
 def _new_model(config: TrainConfig):
     """The configured architecture with fresh weights: a preset by name, then the config's overrides."""
-    from ..models import PRESETS, ModelConfig, create_model
+    from ..models import create_model
 
-    overrides = dict(config.model_overrides)
-    for key in ("widths", "depths"):
-        if key in overrides:
-            overrides[key] = tuple(overrides[key])
-    base = PRESETS[config.model] if config.model in PRESETS else ModelConfig()
-    return create_model(base, **overrides)
+    return create_model(config.model, **_model_overrides(config.model_overrides))  # TrainConfig checked both
 
 
 def _compile(model, config: TrainConfig, total_steps: int, learning_rate: float | None = None) -> None:
