@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
-from typing import Any
 
-MAX_JSON_BYTES = 16 * 1024 * 1024  # option files larger than this are refused before reading
-
-
-def read_json(path: Path) -> Any:
-    """A JSON option file's content; ValueError with the file name and the problem (not a regular file, over
-    16 MiB, unreadable, not JSON)."""
-    from ..data.preprocess import read_regular_file
-
-    raw = read_regular_file(path, MAX_JSON_BYTES)  # ValueError naming the file
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not valid JSON ({e})") from None
+from ._common import MAX_JSON_BYTES, read_json  # noqa: F401 - predict_cmds imports read_json from here
 
 
 def build_app():

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ._common import fail as _fail
+
 data_app = typer.Typer(no_args_is_help=True, add_completion=False,
                        help="Look at data sources: CASIA .gnt/.pot, EMNIST, npz, image folders, strokes, synth.")
 
 
-def _fail(message: str) -> None:
-    print(f"hanzicheck: {message}", file=sys.stderr)
-    raise typer.Exit(2)
 
 
 def _named(path: str, e: Exception) -> str:
@@ -108,4 +106,5 @@ def preview(
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's verbs to the app: the ``data`` group with its own verbs."""
     app.add_typer(data_app, name="data", help="Inspect data sources and draw contact sheets of them.")

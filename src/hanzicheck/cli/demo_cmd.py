@@ -83,4 +83,5 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's verbs to the app."""
     app.command()(demo)

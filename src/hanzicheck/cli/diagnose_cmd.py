@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from ._common import fail
 
 
-def _fail(message: str):
-    import typer
-
-    print(f"hanzicheck diagnose: {message}", file=sys.stderr)
-    raise typer.Exit(2)
+def _fail(message: str) -> NoReturn:
+    fail(message, prefix="hanzicheck diagnose")
 
 
 MAX_STROKES_JSON_BYTES = 16 * 1024 * 1024  # a pen-stroke file larger than this is refused before reading
@@ -32,60 +33,60 @@ def load_strokes_json(path: Path) -> list:
     return strokes
 
 
-def register(app) -> None:
-    """Add this module's verbs to the app."""
-    import typer
+def diagnose(
+    path: Path = typer.Argument(..., help="Image of the drawing (PNG/JPEG/...), or a .json file of pen strokes."),
+    target: str = typer.Option(..., "--target", "-t", help="The character the learner meant to write."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    overlay: Path | None = typer.Option(None, "--overlay", help="Write a PNG: drawing + reference strokes "
+                                        "coloured by score (missing in red)."),
+    model: Path | None = typer.Option(None, "--model", help="Artifacts folder: take the verdict and "
+                                      "similarity from the recognizer's verify."),
+) -> None:
+    """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke."""
+    from ..data.strokes import default_db
+    from ..inference.align import decode
+    from ..inference.diagnose import DiagnosisTimeout, InkError, diagnose_analysis
 
-    @app.command("diagnose")
-    def diagnose_cmd(
-        path: Path = typer.Argument(..., help="Image of the drawing (PNG/JPEG/...), or a .json file of pen strokes."),
-        target: str = typer.Option(..., "--target", "-t", help="The character the learner meant to write."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-        overlay: Path | None = typer.Option(None, "--overlay", help="Write a PNG: drawing + reference strokes "
-                                            "coloured by score (missing in red)."),
-        model: Path | None = typer.Option(None, "--model", help="Artifacts folder: take the verdict and "
-                                          "similarity from the recognizer's verify."),
-    ) -> None:
-        """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke."""
-        from ..data.strokes import default_db
-        from ..inference.align import decode
-        from ..inference.diagnose import DiagnosisTimeout, InkError, diagnose_analysis
-
-        target = target.strip()
-        db = default_db()
-        if len(target) != 1 or target not in db:
-            _fail(f"unknown target {target!r}: give one Chinese character that has stroke data (e.g. 我)")
-        if path.is_dir():
-            _fail(f"{path}: a folder; give one image or a .json file of pen strokes")
-        if not path.exists():
-            _fail(f"{path}: no such file")
-        try:  # read and decode once (regular files only, size and pixel caps): the overlay reuses it
-            drawing = load_strokes_json(path) if path.suffix.lower() == ".json" else decode(path)
-        except ValueError as e:  # InkError (preprocess's InvalidImageError) is one
-            _fail(str(e))
-        recognizer = None
-        if model is not None:
-            try:
-                from ..inference.recognizer import Recognizer
-
-                recognizer = Recognizer.load(model)
-            except Exception as e:  # noqa: BLE001 - any load failure is a one-line CLI error
-                _fail(f"cannot load the model from {model}: {e}")
+    target = target.strip()
+    db = default_db()
+    if len(target) != 1 or target not in db:
+        _fail(f"unknown target {target!r}: give one Chinese character that has stroke data (e.g. 我)")
+    if path.is_dir():
+        _fail(f"{path}: a folder; give one image or a .json file of pen strokes")
+    if not path.exists():
+        _fail(f"{path}: no such file")
+    try:  # read and decode once (regular files only, size and pixel caps): the overlay reuses it
+        drawing = load_strokes_json(path) if path.suffix.lower() == ".json" else decode(path)
+    except ValueError as e:  # InkError (preprocess's InvalidImageError) is one
+        _fail(str(e))
+    recognizer = None
+    if model is not None:
         try:
-            result, analysis = diagnose_analysis(drawing, target, recognizer=recognizer, db=db, name=str(path))
-        except (InkError, KeyError, DiagnosisTimeout) as e:
-            message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-            _fail(message if message.startswith(str(path)) else f"{path}: {message}")
-        result.file = str(path)
-        if overlay is not None:
-            from ..inference.diagnose_overlay import save_overlay
+            from ..inference.recognizer import Recognizer
 
-            save_overlay(drawing, analysis, overlay)
-        if as_json:
-            print(json.dumps(result.to_dict(), ensure_ascii=False))
-            return
-        missing = ", ".join(str(k) for k in result.missing_strokes) or "none"
-        scores = " ".join(f"{s:.2f}" for s in result.stroke_scores)
-        print(f"{path}: {target} {result.verdict} (similarity {result.similarity:.3f}); missing strokes: "
-              f"{missing}; stroke scores: {scores}"
-              + (f"; extra ink at {result.extra_ink}" if result.extra_ink else ""))
+            recognizer = Recognizer.load(model)
+        except Exception as e:  # noqa: BLE001 - any load failure is a one-line CLI error
+            _fail(f"cannot load the model from {model}: {e}")
+    try:
+        result, analysis = diagnose_analysis(drawing, target, recognizer=recognizer, db=db, name=str(path))
+    except (InkError, KeyError, DiagnosisTimeout) as e:
+        message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+        _fail(message if message.startswith(str(path)) else f"{path}: {message}")
+    result.file = str(path)
+    if overlay is not None:
+        from ..inference.diagnose_overlay import save_overlay
+
+        save_overlay(drawing, analysis, overlay)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    missing = ", ".join(str(k) for k in result.missing_strokes) or "none"
+    scores = " ".join(f"{s:.2f}" for s in result.stroke_scores)
+    print(f"{path}: {target} {result.verdict} (similarity {result.similarity:.3f}); missing strokes: "
+          f"{missing}; stroke scores: {scores}"
+          + (f"; extra ink at {result.extra_ink}" if result.extra_ink else ""))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's verbs to the app."""
+    app.command()(diagnose)

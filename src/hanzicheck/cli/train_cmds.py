@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-def _fail(message: str) -> None:
-    print(f"hanzicheck: {message}", file=sys.stderr)
-    raise typer.Exit(2)
+from ._common import fail as _fail
 
 
 def train(
@@ -69,7 +65,7 @@ def train(
 
     from ..engine.train import TrainConfig
     from ..engine.train import train as run_training
-    from . import read_json
+    from ._common import read_json
     try:
         base = read_json(config) if config else {}
     except ValueError as e:
@@ -144,5 +140,6 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's verbs to the app."""
     app.command()(train)
     app.command()(export)
