@@ -103,7 +103,7 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 @dataclass
-class Drawing:
+class InkPoints:
     """The drawing as weighted points in the working frame. ``to_input`` maps working → input coordinates
     (x_in = x * to_input[0] + to_input[1], same for y with to_input[2])."""
 
@@ -114,7 +114,7 @@ class Drawing:
     directions: np.ndarray | None = None  # (m, 2) unit tangents, pen strokes only
 
 
-def drawing_from_image(image, name: str | None = None) -> Drawing:
+def drawing_from_image(image, name: str | None = None) -> InkPoints:
     """An image (anything ``decode`` takes; a uint8 2-D array is used as it is) → ink points."""
     gray = decode(image, name)
     mask, scale = ink_mask(gray)
@@ -144,7 +144,7 @@ def drawing_from_image(image, name: str | None = None) -> Drawing:
     weights = np.full(len(pts), step**2 / width, np.float32)
     # working (x, y) → input pixel: mask pixel = x / k + x0; input pixel = mask pixel / scale
     to_input = (1.0 / (k * scale), x0 / scale, y0 / scale)
-    return Drawing(pts, weights, width / 2.0, to_input)
+    return InkPoints(pts, weights, width / 2.0, to_input)
 
 
 def _resample(line: np.ndarray, spacing: float) -> np.ndarray:
@@ -167,7 +167,7 @@ def _tangents(line: np.ndarray) -> np.ndarray:
     return (g / np.maximum(np.hypot(g[:, 0], g[:, 1]), 1e-6)[:, None]).astype(np.float32)
 
 
-def drawing_from_strokes(strokes: Sequence) -> Drawing:
+def drawing_from_strokes(strokes: Sequence) -> InkPoints:
     """Pen strokes (each (n, 2) x, y with y down, any unit) → points along the pen's path, 1 working px apart
     (farther apart when that would make more than ``MAX_INK_POINTS``: each point then stands for more length).
 
@@ -197,7 +197,7 @@ def drawing_from_strokes(strokes: Sequence) -> Drawing:
     lines = [_resample(a, spacing) for a in scaled]
     pts = np.concatenate(lines)
     dirs = np.concatenate([_tangents(ln) for ln in lines])
-    return Drawing(pts, np.full(len(pts), spacing, np.float32), 0.0, (1.0 / k, float(lo[0]), float(lo[1])), dirs)
+    return InkPoints(pts, np.full(len(pts), spacing, np.float32), 0.0, (1.0 / k, float(lo[0]), float(lo[1])), dirs)
 
 
 # -- the reference ----------------------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ class Alignment:
         return out.astype(np.float32)
 
 
-def _bbox_init(ref_pts: np.ndarray, drawing: Drawing) -> tuple[np.ndarray, np.ndarray]:
+def _bbox_init(ref_pts: np.ndarray, drawing: InkPoints) -> tuple[np.ndarray, np.ndarray]:
     rlo, rhi = ref_pts.min(axis=0), ref_pts.max(axis=0)
     h = drawing.half_width
     dlo, dhi = drawing.points.min(axis=0) + h * 0.5, drawing.points.max(axis=0) - h * 0.5
@@ -304,7 +304,7 @@ def _fit_affine(src: np.ndarray, dst: np.ndarray, w: np.ndarray, A0: np.ndarray,
     return A, t
 
 
-def _icp(P: np.ndarray, drawing: Drawing, A0: np.ndarray, t0: np.ndarray, iterations: int,
+def _icp(P: np.ndarray, drawing: InkPoints, A0: np.ndarray, t0: np.ndarray, iterations: int,
          ridge: float, deadline: Deadline = NO_DEADLINE) -> tuple[np.ndarray, np.ndarray, float]:
     """Robust two-way ICP from (A0, t0); returns A, t and the final truncated two-way distance."""
     Q = drawing.points
@@ -348,7 +348,7 @@ def _sheared(A: np.ndarray, t: np.ndarray, P: np.ndarray, shear: float) -> tuple
     return A2, (A @ c + t) - A2 @ c
 
 
-def align(ref: Reference, drawing: Drawing, keep: np.ndarray | None = None, iterations: int = 12,
+def align(ref: Reference, drawing: InkPoints, keep: np.ndarray | None = None, iterations: int = 12,
           ridge: float = 0.05, local_shift: float = 5.0, near: Alignment | None = None,
           deadline: Deadline = NO_DEADLINE) -> Alignment:
     """Robust two-way ICP of the reference (strokes where ``keep`` is True) onto the drawing, then each

@@ -38,8 +38,8 @@ from .align import (
     FRAME,
     REF_SPACING,
     Alignment,
-    Drawing,
     InkError,
+    InkPoints,
     Reference,
     align,
     decode,
@@ -107,7 +107,7 @@ class Diagnosis:
 class Analysis:
     """Everything the diagnosis saw (for overlays and evaluation)."""
 
-    drawing: Drawing
+    drawing: InkPoints
     reference: Reference
     alignment: Alignment
     scores: np.ndarray
@@ -131,7 +131,7 @@ def _per_stroke_min(Pt: np.ndarray, labels: np.ndarray, n: int, Q: np.ndarray) -
     return out
 
 
-def _evidence(ref: Reference, drawing: Drawing, alignment: Alignment,
+def _evidence(ref: Reference, drawing: InkPoints, alignment: Alignment,
               present: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """Per-stroke evidence (−1..1, NaN for strokes not in ``present``), the fit cost, ink→stroke distances."""
     Pt = alignment.apply(ref)
@@ -161,7 +161,7 @@ def _evidence(ref: Reference, drawing: Drawing, alignment: Alignment,
     return ev, cost, Dq.min(axis=1)
 
 
-def _extra_boxes(drawing: Drawing, dist: np.ndarray,
+def _extra_boxes(drawing: InkPoints, dist: np.ndarray,
                  deadline: Deadline = NO_DEADLINE) -> list[tuple[int, int, int, int]]:
     """Clusters of ink far from every kept stroke → boxes in input coordinates."""
     far = dist > EXTRA_DIST

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from ..data.preprocess import InvalidImageError
 from .errors import ApiError
-from .inputs import Drawing, model_input
+from .inputs import Submission, model_input
 
 _lock = threading.Lock()
 
@@ -31,7 +31,7 @@ def stroke_db(app: FastAPI) -> Any:
         return app.state.stroke_db
 
 
-def run_diagnosis(app: FastAPI, drawing: Drawing, target: str, end: float | None = None) -> dict:
+def run_diagnosis(app: FastAPI, drawing: Submission, target: str, end: float | None = None) -> dict:
     """The diagnosis (in a worker thread), stopped at ``end`` (``time.monotonic()``; the request's deadline)."""
     from ..inference.budget import Deadline, DiagnosisTimeout
     from ..inference.diagnose import diagnose_analysis

@@ -28,19 +28,15 @@ PARSE_IN_THREAD_BYTES = 64 * 1024  # larger JSON bodies are parsed in a worker t
 
 
 @dataclass
-class Drawing:
+class Submission:
     """Exactly one of ``image`` (encoded bytes) or ``strokes`` (float arrays (n, 2), y down)."""
 
     image: bytes | None = None
     strokes: list[np.ndarray] | None = None
     name: str = "the drawing"  # what error messages call it: "the base64 image", "the uploaded file 'x.png'"
 
-    @property
-    def kind(self) -> str:
-        return "image" if self.image is not None else "strokes"
 
-
-async def read_request(request: Request, model: type[M], settings: Settings) -> tuple[M, Drawing]:
+async def read_request(request: Request, model: type[M], settings: Settings) -> tuple[M, Submission]:
     """Parse and check the body (JSON or multipart) into the route's model and the drawing it holds."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json" or ctype.endswith("+json"):
@@ -57,17 +53,17 @@ async def read_request(request: Request, model: type[M], settings: Settings) -> 
                    "({\"image\": base64} or {\"strokes\": [[[x, y], ...]]}) or multipart/form-data with an 'image' file")
 
 
-def _parse_json(model: type[M], body: bytes, settings: Settings) -> tuple[M, Drawing]:
+def _parse_json(model: type[M], body: bytes, settings: Settings) -> tuple[M, Submission]:
     try:
         req = model.model_validate_json(body or b"null")
     except ValidationError as e:
         raise validation_error(e) from None
     if req.image is not None:
-        return req, Drawing(image=decode_base64(req.image), name="the base64 image")
-    return req, Drawing(strokes=check_strokes(req.strokes or [], settings), name="the strokes")
+        return req, Submission(image=decode_base64(req.image), name="the base64 image")
+    return req, Submission(strokes=check_strokes(req.strokes or [], settings), name="the strokes")
 
 
-async def _read_multipart(request: Request, model: type[M]) -> tuple[M, Drawing]:
+async def _read_multipart(request: Request, model: type[M]) -> tuple[M, Submission]:
     try:
         form = await request.form(max_files=2, max_fields=16)
     except Exception as e:  # starlette raises MultiPartException / HTTPException / assertion errors on bad forms
@@ -86,7 +82,7 @@ async def _read_multipart(request: Request, model: type[M]) -> tuple[M, Drawing]
         raise validation_error(e) from None
     filename = uploads[0].filename
     name = f"the uploaded file {filename[:100]!r}" if filename else "the uploaded file"
-    return req, Drawing(image=check_bytes(data, name), name=name)
+    return req, Submission(image=check_bytes(data, name), name=name)
 
 
 def decode_base64(text: str) -> bytes:
@@ -138,7 +134,7 @@ def check_strokes(strokes: list[list[list[float]]], settings: Settings) -> list[
     return [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes]
 
 
-def model_input(drawing: Drawing, settings: Settings) -> Any:
+def model_input(drawing: Submission, settings: Settings) -> Any:
     """What the recogniser takes: the image decoded once (``preprocess.to_gray``, errors naming the upload), or
     the strokes rendered; a uint8 gray array either way."""
     if drawing.image is not None:
