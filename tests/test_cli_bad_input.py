@@ -158,7 +158,7 @@ def test_diagnose_target_is_trimmed(tmp_path):
 
 
 def test_json_option_file_must_be_regular(tmp_path):
-    from hanzicheck.cli import read_json
+    from hanzicheck.cli._common import read_json
 
     with pytest.raises(ValueError, match="not a regular file"):
         read_json("/dev/zero")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from ._common import MAX_JSON_BYTES, read_json  # noqa: F401 - predict_cmds imports read_json from here
-
 
 def build_app():
     """Build the typer app (imported lazily so the core install can print a clear hint without typer)."""

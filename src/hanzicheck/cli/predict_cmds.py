@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,13 +17,10 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from ._common import fail as _fail
+
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")  # preprocess' ALLOWED_FORMATS
 PROGRESS_MIN = 50  # show a progress bar from this many images on
-
-
-def _fail(message: str) -> None:
-    print(f"hanzicheck: {message}", file=sys.stderr)
-    raise typer.Exit(2)
 
 
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="Artifacts folder (default: the bundled model).")]
@@ -341,7 +337,7 @@ def _synth_settings(path: Path | None, synth: int):
     if synth == 0:
         _fail("--synth-config changes the synthesised samples: give --synth N too")
     from ..data.synth_config import SynthConfig
-    from . import read_json
+    from ._common import read_json
 
     try:
         overrides = read_json(path)
