@@ -1,5 +1,6 @@
-"""The practice page in a real browser: headless Chromium (Debian's) driven by Playwright (web/drive_page.mjs)
-against a uvicorn server started here on a free loopback port. Strokes are drawn with mouse events.
+"""The practice page in a real browser: headless Chromium (the first of chromium, chromium-browser, chrome on
+PATH) driven by Playwright (web/drive_page.mjs) against a uvicorn server started here on a free loopback port.
+Strokes are drawn with mouse events.
 
 - the JS port of preprocess() gives Python's 40×40 tensor (node only, no browser);
 - the page runs the model in the browser, and its tensor and similarity equal Python's for the same canvas;
@@ -35,7 +36,7 @@ from hanzicheck.data.render import render_strokes
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "chrome")  # looked up on PATH, in this order
 TEN = [[[0, 512], [1024, 512]], [[512, 0], [512, 1024]]]  # 十 in the 1024 box
 
 pytestmark = pytest.mark.browser
@@ -55,11 +56,17 @@ def node() -> str:
 
 @pytest.fixture(scope="module")
 def browser(node: str) -> str:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} missing: run `make browser-deps` (or apt-get install chromium)")
+    if find_chromium() is None:
+        pytest.skip(f"no Chromium on PATH ({', '.join(CHROMIUM_NAMES)}): run `make browser-deps` (or apt-get "
+                    "install chromium)")
     if not (WEB / "node_modules" / "playwright-core").is_dir():
         pytest.skip("web/node_modules missing: run `make browser-deps` (npm ci in web/)")
     return node
+
+
+def find_chromium() -> str | None:
+    """The first of :data:`CHROMIUM_NAMES` found on PATH (the driver launches it), or None."""
+    return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
 
 
 @contextmanager
@@ -100,7 +107,7 @@ def drive(node: str, url: str, scenarios: list[dict], tmp_path: Path, name: str,
     """Run web/drive_page.mjs; returns its report (fails with the screenshots' folder on a driver error)."""
     shots = shots_dir(tmp_path, name)
     plan = {"url": url, "userDataDir": str(tmp_path / f"profile-{name}"), "shotDir": str(shots),
-            "scenarios": scenarios, **options}
+            "executablePath": find_chromium(), "scenarios": scenarios, **options}
     plan_file = tmp_path / f"plan-{name}.json"
     plan_file.write_text(json.dumps(plan), encoding="utf-8")
     proc = subprocess.run([node, str(WEB / "drive_page.mjs"), str(plan_file)], capture_output=True, text=True,
