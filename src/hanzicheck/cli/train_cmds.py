@@ -46,7 +46,9 @@ def train(
 ) -> None:
     """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png.
 
-    With TF_CONFIG set (scripts/train_local_cluster.sh), every worker runs this command; the chief writes OUT."""
+    With TF_CONFIG set (scripts/train_local_cluster.sh), every worker runs this command; the chief writes OUT.
+    \f
+    (Over 80 lines because typer reads the 25 options from the signature; the body is about 50.)"""
     from ..engine.distribute import STRATEGIES, ClusterError, cluster_from_env
     from ..engine.run_folder import RunFolderError, prepare_fresh, resume_state
 

@@ -145,7 +145,9 @@ def _one_hot(stream, smoothing_classes: int = NUM_CLASSES):
         yield x, eye[y]
 
 
-def _load_dev(paths: tuple[str, ...]) -> LabeledArrays | None:
+def _load_concatenated(paths: tuple[str, ...]) -> LabeledArrays | None:
+    """Any labelled sources read with ``load_source`` (float32, as evaluation sees them) and joined into one set;
+    None when there are none. Training reads the dev sources with it."""
     if not paths:
         return None
     parts = [load_source(p) for p in paths]
@@ -259,7 +261,10 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
 
     ``strategy`` (engine/distribute.py): ``auto`` trains across the workers of a ``TF_CONFIG`` cluster, or the GPUs
     of this machine, or plainly in this process. In a cluster the chief writes the run folder and returns the
-    metrics; every other worker writes nothing and returns a short summary (``role`` "worker")."""
+    metrics; every other worker writes nothing and returns a short summary (``role`` "worker").
+
+    Its length (about 180 lines): one run's steps in order (cluster, run folder, strategy, data, model, fit,
+    selection, export), sharing a dozen locals; the helpers above hold the parts that stand alone."""
     from .distribute import ClusterError, cluster_from_env
     from .run_folder import RunFolderError, peek_state, prepare_fresh, resume_state
 
@@ -306,7 +311,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     synth_config = _synth_config(config.synth)
     files = load_training_sources(config.files, UnknownCap(config.file_unknown_per_class,
                                                            config.file_unknown_share, config.seed))
-    dev = _load_dev(config.dev)
+    dev = _load_concatenated(config.dev)
 
     pool = _class_pool(config.chars)
     n_classes = 178 if pool is None else len(pool)
