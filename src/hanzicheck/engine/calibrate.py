@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,15 +24,12 @@ from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 from ..data.synth_config import SynthConfig
 from ..inference.verdict import DropTable, Evidence
-from .verdict_fit import ACCEPT
+from .progress import progress
+from .verdict_fit import ACCEPT, CalibrationError
 
 DEFAULT_UNKNOWN_MAX_DROP = 0.01  # Unknown offset: real non-HSK1 rejection may fall this much (see fit_unknown_bias)
 UNKNOWN_BIAS_MAX = 4.0
 IMPOSTOR_KINDS = ("missing_stroke", "lookalike", "wrong_char", "extra_stroke")
-
-
-class CalibrationError(ValueError):
-    """Not enough pairs to calibrate, or the artifacts cannot be written."""
 
 
 @dataclass
@@ -68,23 +64,6 @@ class Pairs:
 
     def sources(self) -> list[str]:
         return ["synth"] * len(self) if self.source is None else list(self.source)
-
-
-@contextmanager
-def progress(total: int | None, what: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """``advance(n)`` for a rich progress bar on stderr, shown on a terminal only."""
-    try:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    except ImportError:
-        enabled = False
-    if not enabled or not Console(stderr=True).is_terminal:
-        yield lambda n: None
-        return
-    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def synth_pairs(per_char: int, seed: int = 0, chars: Sequence[str] | None = None,

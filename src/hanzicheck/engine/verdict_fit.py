@@ -40,11 +40,15 @@ MAX_RANKS = (5, 20, 1000)
 SCORED_KINDS = ("wrong_char", "lookalike", "missing_stroke")
 
 
+class CalibrationError(ValueError):
+    """Not enough pairs to calibrate, or the artifacts cannot be written."""
+
+
 def build_drop_table(rec, chars: Sequence[str], show: bool = False) -> DropTable:
     """Stroke-drop templates of every character with stroke data (``stroke_templates``: synthesised with a seed
     fixed per character, so the table depends only on the model and the synthesiser)."""
     from ..inference.stroke_templates import DropTemplates
-    from .calibrate import progress
+    from .progress import progress
 
     table = DropTemplates(rec)
     blocks, offsets = [], [0]
@@ -116,8 +120,6 @@ def fit_rule(ev: Evidence, rows: np.ndarray, genuine: np.ndarray, kinds: Sequenc
     genuine = np.asarray(genuine, bool)
     scored = [k for k in SCORED_KINDS if (kinds_a == k).any()]
     if not genuine.any() or not scored:
-        from .calibrate import CalibrationError
-
         raise CalibrationError(f"calibration needs genuine pairs and impostors of {', '.join(SCORED_KINDS)}: "
                                f"got {int(genuine.sum())} genuine, kinds {sorted(set(kinds_a.tolist()))}")
     best: tuple[float, np.ndarray, VerdictParams, dict] | None = None
