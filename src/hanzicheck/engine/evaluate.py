@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from ..data.charset import UNKNOWN, hsk1_chars
-from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
+from ..data.preprocess import InvalidImageError, preprocess
 from ..data.synth_config import SynthConfig
-from .calibrate import Pairs, data_pairs, load_labelled, progress, reliability, synth_pairs
+from .calibrate import Pairs, data_pairs, load_labelled, reliability, synth_pairs
+from .progress import progress
 
 GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
 VERIFY_FIGURES = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
@@ -316,7 +317,3 @@ def summary(metrics: dict[str, Any]) -> dict[str, Any]:
         out["verify"] = {name: {k: r[k] for k in VERIFY_FIGURES if r.get(k) is not None}
                          for name, r in v["per_source"].items()}
     return out
-
-
-__all__ = ["EvaluationError", "evaluate_sources", "roc", "classification_metrics", "verification_metrics",
-           "IMAGE_SIZE"]
