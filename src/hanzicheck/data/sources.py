@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 from .members import DataFormatError, zip_format
 from .sample import Sample
@@ -67,22 +68,41 @@ def detect_format(path: str | os.PathLike) -> str:
     return fmt
 
 
+def _open_strokes(path: str | os.PathLike):
+    from .strokes import StrokeDB
+
+    return StrokeDB.open(None if str(path) == STROKES_SOURCE else path)
+
+
 def _iter_strokes(path: str | os.PathLike, size: int = 64) -> Iterator[Sample]:
     """The reference characters of the stroke data, their medians rendered as plain ink."""
     from .render import render_strokes
-    from .strokes import StrokeDB
 
-    db = StrokeDB.open(None if str(path) == STROKES_SOURCE else path)
+    db = _open_strokes(path)
     for char in db.chars():
         medians = list(db.get(char).medians)
         yield Sample(render_strokes(medians, size), char, "hanzi-writer-data", medians)
 
 
-def _readers() -> dict[str, Callable[..., Iterator[Sample]]]:
+def _stroke_labels(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
+    return ((c, "hanzi-writer-data") for c in _open_strokes(path).chars())
+
+
+class Format(NamedTuple):
+    """One entry of the registry: the format's sample reader and its cheap (label, writer) pass."""
+
+    read: Callable[..., Iterator[Sample]]
+    labels: Callable[[str | os.PathLike], Iterator[tuple[str, str]]]
+
+
+def _registry() -> dict[str, Format]:
+    """The one registry of format → reader, in :data:`FORMATS` order (readers imported on first use)."""
     from . import emnist, folder, gnt, pot
 
-    return {"gnt": gnt.read_gnt, "pot": pot.read_pot, "emnist": emnist.read_emnist, "npz": folder.read_npz,
-            "folder": folder.read_folder, "strokes": _iter_strokes}
+    return {"gnt": Format(gnt.read_gnt, gnt.iter_labels), "pot": Format(pot.read_pot, pot.iter_labels),
+            "emnist": Format(emnist.read_emnist, emnist.iter_labels), "npz": Format(folder.read_npz, folder.npz_labels),
+            "folder": Format(folder.read_folder, folder.folder_labels),
+            "strokes": Format(_iter_strokes, _stroke_labels)}
 
 
 def iter_samples(path: str | os.PathLike, format: str | None = None, limit: int | None = None,
@@ -93,7 +113,7 @@ def iter_samples(path: str | os.PathLike, format: str | None = None, limit: int 
     readers skip the others without decoding or rendering them. ``limit`` counts the samples read, kept or not
     (the same first ``limit`` records that ``iter_labels(..., limit)`` sees)."""
     fmt = format or detect_format(path)
-    readers = _readers()
+    readers = {name: f.read for name, f in _registry().items()}
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if keep is None:
@@ -123,16 +143,7 @@ def iter_labels(path: str | os.PathLike, format: str | None = None,
 
 def _iter_labels(path: str | os.PathLike, fmt: str) -> Iterator[tuple[str, str]]:
     """(label, writer) of every sample, without decoding or rendering images where the format allows."""
-    from . import emnist, folder, gnt, pot
-
-    if fmt == "strokes":
-        from .strokes import StrokeDB
-
-        db = StrokeDB.open(None if str(path) == STROKES_SOURCE else path)
-        return ((c, "hanzi-writer-data") for c in db.chars())
-    labelers = {"gnt": gnt.iter_labels, "pot": pot.iter_labels, "emnist": emnist.iter_labels,
-                "npz": folder.npz_labels, "folder": folder.folder_labels}
-    return labelers[fmt](path)
+    return _registry()[fmt].labels(path)
 
 
 def summarize(path: str | os.PathLike, format: str | None = None,
