@@ -36,7 +36,7 @@ def _classes(n: int) -> list[str]:
 
 def make(path: Path, writers: int, classes: int, seed: int = 0) -> int:
     """Write the stand-in archive; returns its record count."""
-    from hanzicheck.data.gnt import write_gnt
+    from hanzicheck.data.formats.gnt import write_gnt
     from hanzicheck.data.sample import Sample
 
     rng = np.random.default_rng(seed)

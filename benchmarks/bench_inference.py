@@ -70,7 +70,7 @@ def _images(n: int) -> tuple[list[np.ndarray], list[str]]:
         idx = np.random.default_rng(0).permutation(len(z["labels"]))[:n]
         return list(z["images"][idx]), [str(s) for s in z["labels"][idx]]
     from hanzicheck.data.charset import hsk1_chars
-    from hanzicheck.data.synth import Synthesizer
+    from hanzicheck.data.synth.synthesizer import Synthesizer
 
     synth, rng, chars = Synthesizer(), np.random.default_rng(0), hsk1_chars()
     labels = [chars[i % 178] for i in range(n)]

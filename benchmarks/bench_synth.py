@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from hanzicheck.data.charset import NUM_CHARS, UNKNOWN_INDEX, hsk1_chars
-from hanzicheck.data.synth import Synthesizer, synth_batch
+from hanzicheck.data.synth.synthesizer import Synthesizer, synth_batch
 
 
 def _rate(fn, n: int) -> float:

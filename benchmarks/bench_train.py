@@ -42,7 +42,7 @@ def main() -> None:
     import tensorflow as tf
 
     from hanzicheck.data.charset import NUM_CLASSES, UNKNOWN_INDEX
-    from hanzicheck.data.synth import synth_batch
+    from hanzicheck.data.synth.synthesizer import synth_batch
     from hanzicheck.models import PRESETS, count_flops, create_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

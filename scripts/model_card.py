@@ -118,7 +118,7 @@ def font_rows(config: dict) -> list[str]:
     fonts = (config.get("synth") or {}).get("fonts") or []
     if not fonts:
         return []
-    from hanzicheck.data.synth_fonts import DEV_FONTS, FONTS
+    from hanzicheck.data.synth.fonts import DEV_FONTS, FONTS
 
     names = ", ".join(f"{FONTS[k].family} (`{FONTS[k].tarball.name}` {FONTS[k].tarball.version})" for k in fonts)
     held = ", ".join(FONTS[k].family for k in DEV_FONTS)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from fake_artifacts import drawings, write_fake_artifacts
 from hanzicheck.cli import build_app
 from hanzicheck.data.charset import hsk1_chars
-from hanzicheck.data.folder import write_npz
+from hanzicheck.data.formats.folder import write_npz
 from hanzicheck.data.sample import Sample
 from hanzicheck.engine.calibrate import (
     CalibrationError,

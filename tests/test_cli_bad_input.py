@@ -174,7 +174,7 @@ def test_casia_source_that_is_a_fifo_fails_fast(tmp_path):
 
 def test_labels_csv_folder_images_go_through_the_one_decoder(tmp_path):
     """A folder source's image in a format outside the allow-list is refused like everywhere else."""
-    from hanzicheck.data.sources import DataFormatError, iter_samples
+    from hanzicheck.data.formats.registry import DataFormatError, iter_samples
 
     Image.fromarray(drawings()["十"]).save(tmp_path / "ten.ppm")
     (tmp_path / "labels.csv").write_text("file,label\nten.ppm,十\n", encoding="utf-8")

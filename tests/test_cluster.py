@@ -60,7 +60,7 @@ def test_two_workers_train_one_model_and_only_the_chief_writes_the_run(tmp_path)
     import keras
     import onnxruntime as ort
 
-    from hanzicheck.data.synth import synth_batch
+    from hanzicheck.data.synth.synthesizer import synth_batch
 
     x = synth_batch(np.array([0, 1, 2, 178] * 4, np.int32), seed=5)[..., None].astype(np.float32)
     (probs,) = ort.InferenceSession(str(run / "model.onnx"), providers=["CPUExecutionProvider"]).run(

@@ -13,8 +13,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from hanzicheck.cli import build_app
-from hanzicheck.data.gnt import write_gnt
-from hanzicheck.data.pot import write_pot
+from hanzicheck.data.formats.gnt import write_gnt
+from hanzicheck.data.formats.pot import write_pot
 from hanzicheck.data.preview import contact_sheet
 from hanzicheck.data.sample import Sample
 

@@ -68,7 +68,7 @@ def test_strokes_input(db):
 def test_synthesised_handwriting(db):
     """The synthesiser's handwriting (joined, wobbly, slanted): complete 木 passes, 木 without its first stroke
     (the horizontal) gets it named. Thresholds leave room for the synthesiser's own evolution."""
-    from hanzicheck.data.synth import Synthesizer
+    from hanzicheck.data.synth.synthesizer import Synthesizer
 
     synth = Synthesizer(db)
     rng = np.random.default_rng(7)

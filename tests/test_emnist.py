@@ -8,8 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from hanzicheck.data.emnist import read_emnist, write_emnist
-from hanzicheck.data.members import DataFormatError
+from hanzicheck.data.formats.emnist import read_emnist, write_emnist
+from hanzicheck.data.formats.members import DataFormatError
 from hanzicheck.data.sample import Sample
 
 

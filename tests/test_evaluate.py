@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from fake_artifacts import drawings, write_fake_artifacts
 from hanzicheck.cli import build_app
-from hanzicheck.data.folder import write_folder
+from hanzicheck.data.formats.folder import write_folder
 from hanzicheck.data.sample import Sample
-from hanzicheck.data.synth_config import SynthConfig
+from hanzicheck.data.synth.config import SynthConfig
 from hanzicheck.engine.evaluate import (
     EvaluationError,
     classification_metrics,

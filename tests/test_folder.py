@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hanzicheck.data.folder import read_folder, read_npz, write_folder, write_npz
+from hanzicheck.data.formats.folder import read_folder, read_npz, write_folder, write_npz
+from hanzicheck.data.formats.registry import DataFormatError, summarize
 from hanzicheck.data.sample import Sample
-from hanzicheck.data.sources import DataFormatError, summarize
 
 
 def _samples() -> list[Sample]:

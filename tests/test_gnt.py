@@ -8,8 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from hanzicheck.data.gnt import detect_tag_order, encode_tag, read_gnt, write_gnt
-from hanzicheck.data.members import DataFormatError
+from hanzicheck.data.formats.gnt import detect_tag_order, encode_tag, read_gnt, write_gnt
+from hanzicheck.data.formats.members import DataFormatError
 from hanzicheck.data.sample import Sample
 
 CHARS = "我你好大小人口日月中国学"

@@ -91,7 +91,7 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def package_of(module: str) -> str:
-    """``hanzicheck.data.gnt`` → ``data``; top-level modules (``hanzicheck.config_check``) name themselves."""
+    """``hanzicheck.data.formats.gnt`` → ``data``; top-level modules (``hanzicheck.config_check``) name themselves."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
 
@@ -106,8 +106,8 @@ def package_graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_relative_and_lazy_imports():
     edges = graph()
-    assert "hanzicheck.data.members" in edges["hanzicheck.data.gnt"]  # from .members import ...
-    assert "hanzicheck.data.gnt" in edges["hanzicheck.data.sources"]  # from . import gnt, inside a function
+    assert "hanzicheck.data.formats.members" in edges["hanzicheck.data.formats.gnt"]  # from .members import ...
+    assert "hanzicheck.data.formats.gnt" in edges["hanzicheck.data.formats.registry"]  # from . import gnt, inside a function
     assert "hanzicheck.data.preprocess" in edges["hanzicheck.cli._common"]  # from ..data.preprocess, lazy
 
 

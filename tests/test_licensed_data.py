@@ -10,10 +10,10 @@ import pytest
 
 from hanzicheck.data.charset import NUM_CHARS, UNKNOWN_INDEX, hsk1_chars
 from hanzicheck.data.dataset import BatchStream, UnknownCap, load_training_source, select_samples
-from hanzicheck.data.gnt import write_gnt
-from hanzicheck.data.pot import write_pot
+from hanzicheck.data.formats.gnt import write_gnt
+from hanzicheck.data.formats.pot import write_pot
+from hanzicheck.data.formats.registry import iter_labels
 from hanzicheck.data.sample import Sample
-from hanzicheck.data.sources import iter_labels
 
 WRITERS = ("1001", "1002", "1003")
 
@@ -112,7 +112,7 @@ def test_shrunk_quotas_stay_class_balanced_and_spread_over_writers(tmp_path):
 
 
 def test_pot_source_is_selected_before_rendering(tmp_path, monkeypatch):
-    from hanzicheck.data import pot
+    from hanzicheck.data.formats import pot
 
     classes = _classes(1200)
     line = [np.array([[0, 0], [40, 40]], np.float32), np.array([[40, 0], [0, 40]], np.float32)]
@@ -162,8 +162,8 @@ def test_writer_split_in_place_keeps_the_same_samples_as_a_copy(hwdb):
 
 def test_dev_sets_still_load_unquantised_float32(hwdb):
     from hanzicheck.data.dataset import load_source
+    from hanzicheck.data.formats.registry import iter_samples
     from hanzicheck.data.preprocess import preprocess
-    from hanzicheck.data.sources import iter_samples
 
     dev = load_source(hwdb, limit=20, use_cache=False)
     assert dev.x.dtype == np.float32

@@ -8,8 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from hanzicheck.data.members import DataFormatError
-from hanzicheck.data.pot import read_pot, write_pot
+from hanzicheck.data.formats.members import DataFormatError
+from hanzicheck.data.formats.pot import read_pot, write_pot
 from hanzicheck.data.sample import Sample
 
 CHARS = "我你好大小人口日月中国学"

@@ -169,7 +169,7 @@ def test_bundled_model_loads_when_present():
 
 def test_tiny_trained_model_recognises_its_characters(tiny_artifacts):
     from conftest import TINY_CHARS
-    from hanzicheck.data.synth import Synthesizer
+    from hanzicheck.data.synth.synthesizer import Synthesizer
 
     rec = Recognizer.load(tiny_artifacts)
     rng = np.random.default_rng(123)

@@ -8,12 +8,12 @@ import zipfile
 import numpy as np
 import pytest
 
-from hanzicheck.data.emnist import write_emnist
-from hanzicheck.data.folder import write_folder, write_npz
-from hanzicheck.data.gnt import write_gnt
-from hanzicheck.data.pot import write_pot
+from hanzicheck.data.formats.emnist import write_emnist
+from hanzicheck.data.formats.folder import write_folder, write_npz
+from hanzicheck.data.formats.gnt import write_gnt
+from hanzicheck.data.formats.pot import write_pot
+from hanzicheck.data.formats.registry import DataFormatError, detect_format, iter_samples, summarize
 from hanzicheck.data.sample import Sample
-from hanzicheck.data.sources import DataFormatError, detect_format, iter_samples, summarize
 
 CHARS = "我你好大小人口日月中国学"
 

@@ -29,7 +29,7 @@ def test_spec_snippet_runs_unchanged_on_exported_files(tiny_run, tmp_path):
     import onnxruntime as ort
 
     from hanzicheck.data.charset import class_index
-    from hanzicheck.data.synth import synth_batch
+    from hanzicheck.data.synth.synthesizer import synth_batch
     from hanzicheck.engine.export import export_seed_names
 
     export_seed_names(tiny_run, tmp_path)
@@ -72,7 +72,7 @@ def test_export_bundle_then_seed_names_from_the_bundle(tiny_run, tmp_path):
 
     from hanzicheck.cli import build_app
     from hanzicheck.data.charset import class_index
-    from hanzicheck.data.synth import synth_batch
+    from hanzicheck.data.synth.synthesizer import synth_batch
     from hanzicheck.inference.recognizer import Recognizer
 
     bundle = tmp_path / "bundle"

@@ -11,7 +11,7 @@ from hanzicheck.data.charset import UNKNOWN_INDEX, hsk1_chars
 from hanzicheck.data.download import DownloadError
 from hanzicheck.data.lookalikes import lookalikes
 from hanzicheck.data.strokes import BOX, default_db
-from hanzicheck.data.synth import NEGATIVE_KINDS, SynthConfig, Synthesizer, synth_batch
+from hanzicheck.data.synth.synthesizer import NEGATIVE_KINDS, SynthConfig, Synthesizer, synth_batch
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_scribbles_never_pass_for_an_hsk1_character(synth):
 def test_scribbles_are_never_one_or_two_plain_strokes(synth):
     """Two short lines are how people write 八, a slanted 'L' is 七: scribbles are loops, zigzags, spirals,
     wandering lines or hatching of three lines or more."""
-    from hanzicheck.data.synth_latin import scribble
+    from hanzicheck.data.synth.latin import scribble
 
     rng = np.random.default_rng(1)
     for _ in range(300):
@@ -134,7 +134,7 @@ def test_scribbles_are_never_one_or_two_plain_strokes(synth):
 
 def test_fragments_keep_at_least_three_strokes(synth, monkeypatch):
     """Two-stroke fragments (the 八 of 六, the 十 of 古) are simple HSK1 characters as people write them."""
-    from hanzicheck.data.synth import FRAGMENT_MIN_STROKES
+    from hanzicheck.data.synth.synthesizer import FRAGMENT_MIN_STROKES
 
     kept = []
     monkeypatch.setattr(synth, "_write", lambda lines, comps, rng: kept.append(len(lines)))
@@ -192,7 +192,7 @@ def test_lookalikes_are_in_the_stroke_data_and_cover_the_worst_confusions(synth)
 
 def test_pen_lifts_follow_real_handwriting(synth):
     """Real native handwriting: pen lifts / strokes 0.25 / 0.62 / 1.00 (10/50/90 %), 17 % all separate."""
-    from hanzicheck.data.synth_render import join
+    from hanzicheck.data.synth.render import join
 
     rng = np.random.default_rng(0)
     ratios, separate = [], []
@@ -222,7 +222,7 @@ def test_bounding_box_aspect_follows_real_handwriting(synth):
 
 
 def test_stroke_stretch_changes_a_strokes_width_and_height_apart():
-    from hanzicheck.data.synth_render import deform
+    from hanzicheck.data.synth.render import deform
 
     line = np.stack([np.linspace(0.2, 0.8, 40), np.full(40, 0.5)], axis=1)  # one horizontal stroke
     cfg = SynthConfig.plain(stroke_stretch=0.5)
@@ -240,7 +240,7 @@ def test_stroke_stretch_changes_a_strokes_width_and_height_apart():
 def test_stroke_outliers_turn_and_shrink_some_strokes_far_beyond_the_usual_spread():
     """With stroke_outlier_prob 0.5 about half of the strokes come out turned 15–35° and 0.4–1.0 as long; the
     rest stay as they were (plain settings: no other displacement)."""
-    from hanzicheck.data.synth_render import deform
+    from hanzicheck.data.synth.render import deform
 
     line = np.stack([np.linspace(0.2, 0.8, 40), np.full(40, 0.5)], axis=1)  # one horizontal stroke
     cfg = SynthConfig.plain(stroke_outlier_prob=0.5)
@@ -259,7 +259,7 @@ def test_stroke_outliers_turn_and_shrink_some_strokes_far_beyond_the_usual_sprea
 
 
 def test_a_hurried_hand_drops_the_end_hook_of_le(synth):
-    from hanzicheck.data.synth_render import drop_hook
+    from hanzicheck.data.synth.render import drop_hook
 
     hook = synth.prepared("了").lines[1]  # the vertical with its flick to the upper left
     cut = drop_hook(hook)
@@ -270,7 +270,7 @@ def test_a_hurried_hand_drops_the_end_hook_of_le(synth):
 
 
 def test_a_merged_dot_makes_speech_radical_one_pen_down_run(synth):
-    from hanzicheck.data.synth_render import join
+    from hanzicheck.data.synth.render import join
 
     lines = synth.prepared("话").lines  # 讠: a dot, then 横折提
     always = SynthConfig(separate_prob=0.0, join_prob=(1.0, 1.0), dot_merge_prob=1.0)

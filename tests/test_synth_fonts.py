@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hanzicheck.data import synth_fonts
 from hanzicheck.data.download import DownloadError
-from hanzicheck.data.synth import Synthesizer
-from hanzicheck.data.synth_config import SynthConfig
+from hanzicheck.data.synth import fonts as synth_fonts
+from hanzicheck.data.synth.config import SynthConfig
+from hanzicheck.data.synth.synthesizer import Synthesizer
 
 
 def _need(key: str) -> None:

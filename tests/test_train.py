@@ -46,7 +46,7 @@ def test_tiny_model_learns_its_characters(tiny_run):
 
     from conftest import TINY_CHARS
     from hanzicheck.data.charset import class_index
-    from hanzicheck.data.synth import synth_batch
+    from hanzicheck.data.synth.synthesizer import synth_batch
 
     ids = np.array([class_index(c) for c in TINY_CHARS] * 5, np.int32)
     x = synth_batch(ids, seed=999)[..., None].astype(np.float32)
@@ -183,9 +183,9 @@ def test_final_selection_is_recorded(tiny_run):
 def test_training_mixes_in_a_casia_gnt_folder_with_writers_held_out(tmp_path):
     """`--gnt` data (written by our own GNT writer, one file per writer) trains beside the synthesiser, and
     whole writers are held out for validation."""
-    from hanzicheck.data.gnt import write_gnt
+    from hanzicheck.data.formats.gnt import write_gnt
     from hanzicheck.data.sample import Sample
-    from hanzicheck.data.synth import Synthesizer
+    from hanzicheck.data.synth.synthesizer import Synthesizer
     from hanzicheck.engine.train import TrainConfig, train
 
     synth, rng = Synthesizer(), np.random.default_rng(0)

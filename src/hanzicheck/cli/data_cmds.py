@@ -27,7 +27,7 @@ def _summarize_with_progress(path: str, json_out: bool) -> dict:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ..data.sources import summarize
+    from ..data.formats.registry import summarize
 
     console = Console(stderr=True)
     if json_out or not console.is_terminal:

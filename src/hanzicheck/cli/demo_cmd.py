@@ -27,7 +27,7 @@ def _cases(examples: Path) -> list[tuple[str, object, str]]:
     """(name, image, expected label) for the example files and for synthesised complete/incomplete 我."""
     import numpy as np
 
-    from ..data.synth import Synthesizer
+    from ..data.synth.synthesizer import Synthesizer
 
     cases: list[tuple[str, object, str]] = []
     labels = examples / "labels.csv"

@@ -336,7 +336,7 @@ def _synth_settings(path: Path | None, synth: int):
         return None
     if synth == 0:
         _fail("--synth-config changes the synthesised samples: give --synth N too")
-    from ..data.synth_config import SynthConfig
+    from ..data.synth.config import SynthConfig
     from ._common import read_json
 
     try:

@@ -86,7 +86,7 @@ def train(
     if init:
         flags["init"] = str(init)
     if fonts:
-        from ..data.synth_fonts import TRAIN_FONTS
+        from ..data.synth.fonts import TRAIN_FONTS
 
         flags["synth"] = {**base.get("synth", {}), "fonts": list(TRAIN_FONTS)}
     try:

@@ -4,7 +4,7 @@ Real handwriting of all 178 characters is not available to us; Chinese MNIST cov
 and calibration also look at two held-out stand-ins, each saved as a real-data ``.npz`` (``images`` uint8 ink on
 white, ``labels`` the character, ``writers``):
 
-- ``font``: the handwriting fonts in ``synth_fonts.DEV_FONTS`` (Zhi Mang Xing, running script), which training
+- ``font``: the handwriting fonts in ``synth.fonts.DEV_FONTS`` (Zhi Mang Xing, running script), which training
   leaves out, rendered with the pen, paper and warp of the synthesiser;
 - ``cursive``: the stroke synthesiser at a stress setting beyond its training range (``CURSIVE_STRESS``): every
   stroke run joined, strong smoothing, messier placement, a canvas-like 3–5 % pen.
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from .charset import hsk1_chars
-from .synth import Synthesizer
-from .synth_config import SynthConfig
-from .synth_fonts import DEV_FONTS
+from .synth.config import SynthConfig
+from .synth.fonts import DEV_FONTS
+from .synth.synthesizer import Synthesizer
 
 CURSIVE_STRESS = dict(
     separate_prob=0.0, join_prob=(0.9, 1.0), connector_width=(0.8, 1.0), connector_ink=(0.8, 1.0),
@@ -59,7 +59,7 @@ def make(source: str, per_char: int = 8, unknown: int = 400, seed: int = 0
 
 
 def _in_dev_font(char: str) -> bool:
-    from .synth_fonts import usable
+    from .synth.fonts import usable
 
     return any(usable(k, char) for k in DEV_FONTS)
 

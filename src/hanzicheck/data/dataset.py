@@ -167,8 +167,8 @@ def load_training_source(path: str | Path, cap: UnknownCap | None = UnknownCap()
 
 
 def _load(path: Path, cap: UnknownCap | None, limit: int | None, use_cache: bool, dtype) -> LabeledArrays:
+    from .formats.registry import iter_labels, iter_samples
     from .preprocess import InvalidImageError, preprocess
-    from .sources import iter_labels, iter_samples
 
     kind = "u8" if dtype == np.uint8 else "f32"
     shard = cache_dir() / "shards" / f"{path.name}-{kind}-{_cache_key(path, limit, cap)}.npz"
@@ -295,7 +295,7 @@ class FilePicker:
 
 
 def _render_job(args: tuple[np.ndarray, int, object]) -> np.ndarray:
-    from .synth import synth_batch
+    from .synth.synthesizer import synth_batch
 
     ids, seed, config = args
     return synth_batch(ids, seed, config)
@@ -365,7 +365,7 @@ def synth_arrays(per_class: int, seed: int, unknown: int = 0, synth_config=None,
                  pool: np.ndarray | None = None) -> LabeledArrays:
     """A fixed synthetic set: ``per_class`` samples of every HSK1 class (or of ``pool``) plus ``unknown``
     Unknown samples."""
-    from .synth import synth_batch
+    from .synth.synthesizer import synth_batch
 
     classes = np.arange(NUM_CHARS) if pool is None else pool
     ids = np.concatenate([np.repeat(classes, per_class), np.full(unknown, UNKNOWN_INDEX)])

@@ -36,7 +36,7 @@ MAX_SCAN = 20_000  # samples read from a file source to choose from
 
 def _synth_samples(n: int, chars: str, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str]]:
     from .charset import hsk1_chars
-    from .synth import Synthesizer
+    from .synth.synthesizer import Synthesizer
 
     synth = Synthesizer()
     pool = list(chars) if chars else hsk1_chars()
@@ -63,7 +63,7 @@ def _file_samples(source: str | os.PathLike, n: int, chars: str, rng: np.random.
                   scan: int) -> list[tuple[np.ndarray, str]]:
     """Reservoir sample of ``n`` from the first ``scan`` samples (those with a label in ``chars``, if given),
     kept in stream order."""
-    from .sources import iter_samples
+    from .formats.registry import iter_samples
 
     wanted = set(chars)
     chosen: list[tuple[int, np.ndarray, str]] = []
@@ -87,7 +87,7 @@ def collect(source: str | os.PathLike, n: int = 100, chars: str = "", seed: int 
     rng = np.random.default_rng(seed)
     if str(source) == SYNTH_SOURCE and not Path(source).exists():
         return list(_synth_samples(n, chars, rng))
-    from .sources import detect_format
+    from .formats.registry import detect_format
 
     if detect_format(source) == "strokes":
         return _stroke_samples(source, n, chars, rng)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
-from ..data.synth_config import SynthConfig
+from ..data.synth.config import SynthConfig
 from ..inference.verdict import DropTable, Evidence
 from .progress import progress
 from .verdict_fit import ACCEPT, CalibrationError
@@ -72,7 +72,7 @@ def synth_pairs(per_char: int, seed: int = 0, chars: Sequence[str] | None = None
 
     The synthesiser falls back to another kind when one is impossible (no look-alike → wrong_char; no droppable
     stroke → extra_stroke); ``kinds`` records what was really drawn."""
-    from ..data.synth import Synthesizer
+    from ..data.synth.synthesizer import Synthesizer
 
     synth = Synthesizer(config=config)
     rng = np.random.default_rng(seed)
@@ -104,7 +104,7 @@ def _negative(synth, char: str, kind: str, rng: np.random.Generator) -> tuple[np
 def load_labelled(path: str | os.PathLike, limit: int | None = None,
                   show: bool = False) -> tuple[np.ndarray, list[str], int]:
     """Preprocessed images and labels of any reader's source; also how many samples had no usable image."""
-    from ..data.sources import iter_samples
+    from ..data.formats.registry import iter_samples
 
     xs, labels, skipped = [], [], 0
     with progress(limit, f"reading {Path(path).name}", show) as advance:  # total unknown without a limit

@@ -64,7 +64,7 @@ def evaluate_diagnosis(chars: Sequence[str] | None = None, per_char: int = 2, se
     if style not in ("synth", "canvas"):
         raise ValueError(f"unknown style {style!r}: use 'synth' or 'canvas'")
     from ..data.charset import hsk1_chars
-    from ..data.synth import Synthesizer
+    from ..data.synth.synthesizer import Synthesizer
     from ..inference.diagnose import diagnose
 
     def missing(image, char) -> list[int]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import InvalidImageError, preprocess
-from ..data.synth_config import SynthConfig
+from ..data.synth.config import SynthConfig
 from .calibrate import Pairs, data_pairs, load_labelled, reliability, synth_pairs
 from .progress import progress
 
@@ -87,7 +87,7 @@ def synth_labelled(per_char: int, seed: int, unknown_fraction: float = 0.1, show
                    config: SynthConfig | None = None) -> Labelled:
     """``per_char`` synthesised samples of every HSK1 character plus about 10 % Unknown samples (``config``: the
     synthesiser's settings, default its own)."""
-    from ..data.synth import Synthesizer
+    from ..data.synth.synthesizer import Synthesizer
 
     synth = Synthesizer(config=config)
     rng = np.random.default_rng(seed + 1)

@@ -28,7 +28,7 @@ from ..data.dataset import (
     synth_arrays,
     writer_split,
 )
-from ..data.synth_config import SynthConfig
+from ..data.synth.config import SynthConfig
 from .callbacks import (
     BatchNormRecalibration,
     DevEval,

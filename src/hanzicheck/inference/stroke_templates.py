@@ -37,7 +37,7 @@ class DropTemplates:
             return hit
 
     def _build(self, char: str) -> np.ndarray:
-        from ..data.synth import Synthesizer
+        from ..data.synth.synthesizer import Synthesizer
 
         if self._synth is None:
             self._synth = Synthesizer(db=self.db)

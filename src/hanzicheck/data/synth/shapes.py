@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .strokes import BOX, CharStrokes
+from ..strokes import BOX, CharStrokes
 
 SPACING = 0.02  # resampling step in unit-box units (≈ 20 points across the character)
 MATCH_POINTS = 8  # points per stroke for matching

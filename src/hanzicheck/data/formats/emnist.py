@@ -19,8 +19,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..sample import Sample
 from .members import DataFormatError
-from .sample import Sample
 
 IMAGES_MAGIC, LABELS_MAGIC = 0x803, 0x801
 _IMAGES_SUFFIX = "-images-idx3-ubyte"

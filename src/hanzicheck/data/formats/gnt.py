@@ -24,8 +24,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..sample import Sample
 from .members import DataFormatError, iter_members, writer_from_name
-from .sample import Sample
 
 TAG_ORDERS = ("gb2312", "reversed")  # tag bytes as GB2312 encodes them (high byte first), or swapped
 PROBE_RECORDS = 32  # records read to decide a file's tag byte order

@@ -15,8 +15,8 @@ from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
+from ..sample import Sample
 from .members import DataFormatError, zip_format
-from .sample import Sample
 
 FORMATS = ("gnt", "pot", "emnist", "npz", "folder", "strokes")
 STROKES_SOURCE = "strokes"
@@ -69,14 +69,14 @@ def detect_format(path: str | os.PathLike) -> str:
 
 
 def _open_strokes(path: str | os.PathLike):
-    from .strokes import StrokeDB
+    from ..strokes import StrokeDB
 
     return StrokeDB.open(None if str(path) == STROKES_SOURCE else path)
 
 
 def _iter_strokes(path: str | os.PathLike, size: int = 64) -> Iterator[Sample]:
     """The reference characters of the stroke data, their medians rendered as plain ink."""
-    from .render import render_strokes
+    from ..render import render_strokes
 
     db = _open_strokes(path)
     for char in db.chars():

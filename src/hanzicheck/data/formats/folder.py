@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..sample import Sample
 from .members import DataFormatError
-from .sample import Sample
 
 LABELS_CSV = "labels.csv"
 MAX_NPZ_BYTES = 4 * 1024**3  # an .npz larger than this, on disk or unpacked, is refused before reading
@@ -124,7 +124,7 @@ def _csv_rows(path: str | os.PathLike) -> tuple[Path, list[tuple[int, str, str, 
 
 
 def _load_image(path: Path) -> np.ndarray:
-    from .preprocess import InvalidImageError, to_gray
+    from ..preprocess import InvalidImageError, to_gray
 
     try:
         return to_gray(path)

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .download import NpmTarball, cache_dir, fetch
-from .synth_config import SynthConfig
-from .synth_render import finish
+from ..download import NpmTarball, cache_dir, fetch
+from .config import SynthConfig
+from .render import finish
 
 RENDER_PX = 128  # glyphs are rasterised once at this em size and cached
 
@@ -213,7 +213,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 @lru_cache(maxsize=512)
 def reference(char: str) -> np.ndarray | None:
     """Ink coverage of ``char``'s filled stroke outlines in the stroke data (None if it has no entry)."""
-    from .strokes import default_db
+    from ..strokes import default_db
 
     db = default_db()
     if char not in db:

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .synth_config import SynthConfig
-from .synth_shapes import SPACING, smooth
+from .config import SynthConfig
+from .shapes import SPACING, smooth
 
 Group = tuple[np.ndarray, np.ndarray | None]  # pen-down points (n, 2) and, when joined, a mask of stroke points
 

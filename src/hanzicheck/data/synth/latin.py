@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .synth_shapes import resample, smooth
+from .shapes import resample, smooth
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float) -> list[tuple[float, float]]:

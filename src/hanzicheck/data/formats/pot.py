@@ -17,10 +17,10 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..render import render_strokes
+from ..sample import Sample
 from .gnt import TagOrder, encode_tag
 from .members import DataFormatError, iter_members, writer_from_name
-from .render import render_strokes
-from .sample import Sample
 
 REAL_TAG_ORDER = "reversed"  # GB2312 low byte first, as in the real OLHWDB1.1 files
 _HEAD = struct.Struct("<H4sH")  # size, tag, stroke count
