@@ -30,6 +30,7 @@ from .verdict_fit import ACCEPT, CalibrationError
 DEFAULT_UNKNOWN_MAX_DROP = 0.01  # Unknown offset: real non-HSK1 rejection may fall this much (see fit_unknown_bias)
 UNKNOWN_BIAS_MAX = 4.0
 IMPOSTOR_KINDS = ("missing_stroke", "lookalike", "wrong_char", "extra_stroke")
+CHUNK = 2048  # samples read, preprocessed and run through the model at a time (evaluate and calibrate stream)
 
 
 @dataclass
@@ -64,6 +65,81 @@ class Pairs:
 
     def sources(self) -> list[str]:
         return ["synth"] * len(self) if self.source is None else list(self.source)
+
+
+@dataclass
+class Outputs:
+    """The model's outputs on samples, kept instead of their images: probabilities float32 [N, classes] (the
+    network's own softmax or calibrated, as asked) and embeddings float32 [N, dim] (``pair_evidence``
+    L2-normalises them)."""
+
+    probs: np.ndarray
+    emb: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.probs)
+
+    @staticmethod
+    def of(rec, x: np.ndarray, calibrated: bool = True) -> Outputs:
+        probs, emb = rec.run(x, calibrated=calibrated)
+        return Outputs(np.asarray(probs, np.float32), np.asarray(emb, np.float32))
+
+    @staticmethod
+    def concat(parts: Sequence[Outputs], rec) -> Outputs:
+        if not parts:
+            return Outputs.of(rec, np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32))
+        return Outputs(np.concatenate([p.probs for p in parts]), np.concatenate([p.emb for p in parts]))
+
+
+class OutputTable:
+    """The outputs of every sample scored so far, one ``Outputs`` part per source; ``add`` returns the row its
+    part starts at, ``done`` the whole table."""
+
+    def __init__(self) -> None:
+        self.parts: list[Outputs] = []
+        self.rows = 0
+
+    def add(self, out: Outputs) -> int:
+        self.parts.append(out)
+        self.rows += len(out)
+        return self.rows - len(out)
+
+    def done(self, rec) -> Outputs:
+        table = self.parts[0] if len(self.parts) == 1 else Outputs.concat(self.parts, rec)
+        self.parts = [table]
+        return table
+
+
+@dataclass
+class PairRows:
+    """Pairs that name the row of their image's model outputs (an ``OutputTable``) instead of holding the image."""
+
+    rows: np.ndarray  # int64 [P]
+    targets: list[str] = field(default_factory=list)
+    genuine: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    kinds: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def shifted(self, first: int) -> PairRows:
+        return PairRows(self.rows + first, self.targets, self.genuine, self.kinds, self.source)
+
+    @staticmethod
+    def of(pairs: Pairs, first: int = 0) -> PairRows:
+        """``pairs`` whose images are the rows ``first``, ``first + 1`` … of the table, in order."""
+        return PairRows(first + np.arange(len(pairs), dtype=np.int64), list(pairs.targets),
+                        np.asarray(pairs.genuine, bool), list(pairs.kinds), pairs.sources())
+
+    @staticmethod
+    def concat(parts: Sequence[PairRows]) -> PairRows:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return PairRows(np.zeros(0, np.int64))
+        return PairRows(np.concatenate([p.rows for p in parts]), [t for p in parts for t in p.targets],
+                        np.concatenate([p.genuine for p in parts]), [k for p in parts for k in p.kinds],
+                        [s for p in parts for s in p.source])
 
 
 def synth_pairs(per_char: int, seed: int = 0, chars: Sequence[str] | None = None,
@@ -119,11 +195,43 @@ def load_labelled(path: str | os.PathLike, limit: int | None = None,
     return x, labels, skipped
 
 
+def score_labelled(rec, path: str | os.PathLike, limit: int | None = None, show: bool = False,
+                   calibrated: bool = True, chunk: int | None = None) -> tuple[Outputs, list[str], int]:
+    """``load_labelled`` batch by batch: ``chunk`` samples (default ``CHUNK``) at a time are read, preprocessed
+    and run through ``rec``, and only their ``Outputs`` are kept, so memory grows with those (2.7 KB a sample for the
+    bundled model), never with the images; a source larger than memory can be scored."""
+    from ..data.formats.registry import iter_samples
+
+    chunk = chunk or CHUNK
+    parts, xs, labels, skipped = [], [], [], 0
+    with progress(limit, f"reading {Path(path).name}", show) as advance:  # total unknown without a limit
+        for s in iter_samples(path, limit=limit):
+            try:
+                xs.append(preprocess(s.image))
+                labels.append(s.label)
+            except InvalidImageError:
+                skipped += 1
+            advance(1)
+            if len(xs) >= chunk:
+                parts.append(Outputs.of(rec, np.stack(xs), calibrated))
+                xs.clear()
+    if xs:
+        parts.append(Outputs.of(rec, np.stack(xs), calibrated))
+    return (parts[0] if len(parts) == 1 else Outputs.concat(parts, rec)), labels, skipped
+
+
 def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Sequence[str] | None = None,
                source: str = "data") -> Pairs:
     """From labelled samples: each HSK1 sample is a genuine pair, a wrong_char impostor against a random other
     character and, when it has HSK1 look-alikes (大/太, 日/目 …), a lookalike impostor against one of them; a
     non-HSK1 sample (a real Unknown) is an impostor against a random character."""
+    p = data_pair_rows(labels, seed, chars, source)
+    return Pairs(x[p.rows], p.targets, p.genuine, p.kinds, np.ones(len(p), bool), p.source)
+
+
+def data_pair_rows(labels: Sequence[str], seed: int = 0, chars: Sequence[str] | None = None,
+                   source: str = "data") -> PairRows:
+    """``data_pairs`` by sample index (the row of each pair's sample), without the images."""
     from ..data.lookalikes import hsk1_lookalikes
 
     chars = list(chars or hsk1_chars())
@@ -150,22 +258,31 @@ def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Seque
             targets.append(other)
             genuine.append(False)
             kinds.append("unknown")
-    return Pairs(x[idx], targets, np.array(genuine, bool), kinds, np.ones(len(idx), bool), [source] * len(idx))
+    return PairRows(np.array(idx, np.int64), targets, np.array(genuine, bool), kinds, [source] * len(idx))
 
 
-def pair_evidence(rec, pairs: Pairs, probs: np.ndarray, emb: np.ndarray, drops=None) -> tuple[Evidence, np.ndarray]:
+def pair_evidence(rec, pairs: Pairs | PairRows, probs: np.ndarray, emb: np.ndarray,
+                  drops=None) -> tuple[Evidence, np.ndarray]:
     """The verify rule's evidence (inference/verdict.py) for pairs whose target has a template, and that mask.
-    ``probs`` (calibrated) and ``emb`` are the model's outputs on ``pairs.x``; ``drops``: default the artifacts'."""
+    ``probs`` (calibrated) and ``emb`` are the model's outputs: one row per pair for ``Pairs``, the table
+    ``PairRows.rows`` points into for those; ``drops``: default the artifacts'. Computed ``CHUNK`` pairs at a time."""
     from ..inference.verdict import evidence
 
     art = rec.artifacts
     rows_of, class_of = art.char_index(), {c: i for i, c in enumerate(art.classes)}
     ok = np.array([t in rows_of for t in pairs.targets], bool)
+    at = (pairs.rows if isinstance(pairs, PairRows) else np.arange(len(pairs)))[ok]
     targets = [t for t, k in zip(pairs.targets, ok, strict=True) if k]
-    unit = emb[ok] / np.maximum(np.linalg.norm(emb[ok], axis=1, keepdims=True), 1e-8)
-    ev = evidence(probs[ok], unit, np.array([class_of[t] for t in targets], np.int64),
-                  np.array([rows_of[t] for t in targets], np.int64), art.templates,
-                  art.drops if drops is None else drops)
+    classes = np.array([class_of[t] for t in targets], np.int64)
+    template_rows = np.array([rows_of[t] for t in targets], np.int64)
+    drops = art.drops if drops is None else drops
+    parts = []
+    for i in range(0, max(1, len(at)), CHUNK):
+        e = emb[at[i:i + CHUNK]]
+        unit = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-8)
+        parts.append(evidence(probs[at[i:i + CHUNK]], unit, classes[i:i + CHUNK], template_rows[i:i + CHUNK],
+                              art.templates, drops))
+    ev = Evidence(*(np.concatenate([getattr(p, f) for p in parts]) for f in Evidence.__dataclass_fields__))
     return ev, ok
 
 
@@ -186,43 +303,49 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), accept: flo
     if not 0 < accept < 1:
         raise CalibrationError(f"--accept must be between 0 and 1, got {accept}")
     art = rec.artifacts
-    parts, sources, labelled = [], [], []
+    table, parts, sources, labelled = OutputTable(), [], [], []  # outputs kept, never the images
     for path in data:
-        x, labels, skipped = load_labelled(path, limit, show=progress)
-        parts.append(data_pairs(x, labels, seed, source=Path(path).name))
-        labelled.append((x, labels))
+        out, labels, skipped = score_labelled(rec, path, limit, show=progress, calibrated=False)
+        first = table.add(out)
+        parts.append(data_pair_rows(labels, seed, source=Path(path).name).shifted(first))
+        labelled.append((first, labels))
         sources.append({"data": str(path), "samples": len(labels), "skipped": skipped})
     for path in class_data:
-        x, labels, skipped = load_labelled(path, limit, show=progress)
-        labelled.append((x, labels))
+        out, labels, skipped = score_labelled(rec, path, limit, show=progress, calibrated=False)
+        labelled.append((table.add(out), labels))
         sources.append({"class_data": str(path), "samples": len(labels), "skipped": skipped})
     if synth_per_char:
-        parts.append(synth_pairs(synth_per_char, seed, chars=art.chars, show=progress, config=synth_config))
+        synth = synth_pairs(synth_per_char, seed, chars=art.chars, show=progress, config=synth_config)
+        parts.append(PairRows.of(synth, table.add(Outputs.of(rec, synth.x, calibrated=False))))
+        del synth
         sources.append({"synth_per_char": synth_per_char, "seed": seed,
                         **({"synth_config": _changed(synth_config)} if synth_config else {})})
-    pairs = Pairs.concat(parts)
+    pairs = PairRows.concat(parts)
     if not len(pairs):
         raise CalibrationError("no pairs: the data sources held no usable images")
     info: dict[str, Any] = {}
-    raw, emb = rec.run(pairs.x, calibrated=False)
+    outputs = table.done(rec)
+    raw, emb = outputs.probs, outputs.emb
     unknown = art.classes.index(UNKNOWN)
-    probs = apply_unknown_bias(apply_temperature(raw, art.temperature), art.unknown_bias, unknown)  # as rec.run
+    temperature, bias = art.temperature, art.unknown_bias  # as rec.run
     if labelled:  # real labelled samples: fit the softmax temperature too (synthesised ones are too easy)
-        x = np.concatenate([x for x, _ in labelled])
         index = {c: i for i, c in enumerate(art.classes)}
+        rows = np.concatenate([first + np.arange(len(labels), dtype=np.int64) for first, labels in labelled])
         y = np.array([index.get(label, index[UNKNOWN]) for _, labels in labelled for label in labels])
-        label_probs, _ = rec.run(x, calibrated=False)
+        label_probs = raw[rows]
         info.update(fit_temperature(label_probs, y))
         if unknown_max_drop is not None:
             info.update(fit_unknown_bias(apply_temperature(label_probs, info["temperature"]), y, unknown,
                                          art.confidence_threshold, unknown_max_drop))
-        probs = apply_unknown_bias(apply_temperature(raw, info["temperature"]),
-                                   info.get("unknown_bias", art.unknown_bias), unknown)
+        del label_probs
+        temperature, bias = info["temperature"], info.get("unknown_bias", art.unknown_bias)
+    probs = np.concatenate([apply_unknown_bias(apply_temperature(raw[i:i + CHUNK], temperature), bias, unknown)
+                            for i in range(0, max(1, len(raw)), CHUNK)])
     drops = build_drop_table(rec, art.chars, show=progress) if drop_templates else None
     ev, ok = pair_evidence(rec, pairs, probs, emb, drops)
     rows = np.array([art.char_index()[t] for t, k in zip(pairs.targets, ok, strict=True) if k], np.int64)
     thresholds, params, fit = fit_rule(ev, rows, pairs.genuine[ok], np.array(pairs.kinds)[ok],
-                                       np.array(pairs.sources())[ok], len(art.chars), accept,
+                                       np.array(pairs.source)[ok], len(art.chars), accept,
                                        drops=drops is not None)
     info = {**fit, **info, "drop_templates": 0 if drops is None else int(len(drops.rows)), "sources": sources}
     info["written"] = str(art.templates_path) if write else ""

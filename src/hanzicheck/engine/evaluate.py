@@ -4,6 +4,8 @@ confusions and calibration of the confidences; written as metrics.json + report.
 Sources: any reader's format (image folder with labels.csv, npz, CASIA, EMNIST …) gives labelled samples; a pair CSV
 (``file,target[,kind|label]``, files relative to the CSV) gives verification pairs; ``synth_per_char`` adds
 synthesised samples, Unknown samples and impostors of every kind. A label outside HSK1 should come out ``Unknown``.
+A source is read, preprocessed and run through the model ``CHUNK`` samples at a time and only the outputs are kept
+(``calibrate.score_labelled``), so one larger than memory can be evaluated.
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ import numpy as np
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import InvalidImageError, preprocess
 from ..data.synth.config import SynthConfig
-from .calibrate import Pairs, data_pairs, load_labelled, reliability, synth_pairs
+from .calibrate import (
+    CHUNK,
+    Outputs,
+    OutputTable,
+    PairRows,
+    Pairs,
+    data_pair_rows,
+    reliability,
+    score_labelled,
+    synth_pairs,
+)
 from .progress import progress
 
 GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
@@ -171,13 +183,17 @@ def _roc_by_kind(score: np.ndarray, ok: np.ndarray, genuine: np.ndarray, kinds: 
 def classification_metrics(probs: np.ndarray, labels: list[str], rec, top_k: int = 5) -> dict[str, Any]:
     """Accuracy overall / per character, Unknown rejection, confusions and reliability of the confidences."""
     classes = rec.classes
-    results = rec.classify_probs(probs, top_k)
     known_set = set(hsk1_chars())
     expected = [lab if lab in known_set else UNKNOWN for lab in labels]
-    pred = [r.char for r in results]
+    pred: list[str] = []
+    hits: list[bool] = []
+    for i in range(0, len(expected), CHUNK):  # answers of CHUNK samples at a time: no object per sample is kept
+        for r, e in zip(rec.classify_probs(probs[i:i + CHUNK], top_k), expected[i:i + CHUNK], strict=True):
+            pred.append(r.char)
+            hits.append(e in [c for c, _ in r.top_k])
     is_known = np.array([e != UNKNOWN for e in expected])
     correct = np.array([p == e for p, e in zip(pred, expected, strict=True)])
-    in_top = np.array([e in [c for c, _ in r.top_k] for r, e in zip(results, expected, strict=True)])
+    in_top = np.array(hits, bool)
     rejected = np.array([p == UNKNOWN for p in pred])
     per_char: dict[str, dict[str, float]] = {}
     for c in sorted(set(e for e in expected if e != UNKNOWN), key=lambda c: hsk1_chars().index(c)):
@@ -215,48 +231,59 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
     slant); the stroke diagnosis keeps its own settings."""
     from .report import write_report
 
-    labelled: list[Labelled] = []
-    pair_parts: list[Pairs] = []
+    # Each source is read, preprocessed and run through the model CHUNK samples at a time (score_labelled); only
+    # the outputs are kept (probabilities and embeddings), and pairs name the row of their sample's outputs.
+    table = OutputTable()
+    labelled: list[tuple[int, list[str], str]] = []  # (first row, labels, source name)
+    pair_parts: list[PairRows] = []
     sources: list[dict[str, Any]] = []
     for raw in data:
         path = Path(raw)
         try:
             if is_pair_csv(path):
                 pairs, bad = read_pair_csv(path)
-                pair_parts.append(pairs)
-                sources.append({"source": str(path), "kind": "pairs", "pairs": len(pairs), "unreadable": bad})
-                continue
-            x, labels, skipped = load_labelled(path, limit, show=progress)
+            else:
+                pairs, (out, labels, skipped) = None, score_labelled(rec, path, limit, show=progress)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
             message = str(e)
             raise EvaluationError(message if message.startswith(str(path)) else f"{path}: {message}") from e
+        if pairs is not None:
+            pair_parts.append(PairRows.of(pairs, table.add(Outputs.of(rec, pairs.x))))
+            sources.append({"source": str(path), "kind": "pairs", "pairs": len(pairs), "unreadable": bad})
+            continue
         if not labels:
             raise EvaluationError(f"{path}: no usable samples ({skipped} without ink or unreadable)")
-        labelled.append(Labelled(x, labels, [path.name] * len(labels)))
-        pair_parts.append(data_pairs(x, labels, seed, source=path.name))
+        first = table.add(out)
+        labelled.append((first, labels, path.name))
+        pair_parts.append(data_pair_rows(labels, seed, source=path.name).shifted(first))
         sources.append({"source": str(path), "kind": "samples", "samples": len(labels), "unreadable": skipped})
     if synth_per_char:
-        labelled.append(synth_labelled(synth_per_char, seed, show=progress, config=synth_config))
-        pair_parts.append(synth_pairs(synth_per_char, seed + 2, chars=rec.artifacts.chars, show=progress,
-                                      config=synth_config))
-        sources.append({"source": "synth", "kind": "synthesised", "samples": len(labelled[-1].labels),
+        synth = synth_labelled(synth_per_char, seed, show=progress, config=synth_config)
+        labelled.append((table.add(Outputs.of(rec, synth.x)), synth.labels, "synth"))
+        synth_p = synth_pairs(synth_per_char, seed + 2, chars=rec.artifacts.chars, show=progress, config=synth_config)
+        pair_parts.append(PairRows.of(synth_p, table.add(Outputs.of(rec, synth_p.x))))
+        del synth, synth_p
+        sources.append({"source": "synth", "kind": "synthesised", "samples": len(labelled[-1][1]),
                         **({"synth_config": _changed(synth_config)} if synth_config else {})})
+    outputs = table.done(rec)
 
     metrics: dict[str, Any] = {"model": str(rec.artifacts.path), "sources": sources,
                                "calibrated": rec.artifacts.thresholds is not None}
     if labelled:
-        x = np.concatenate([s.x for s in labelled])
-        labels = [lab for s in labelled for lab in s.labels]
-        names = [n for s in labelled for n in s.source]
-        probs, _ = rec.run(x)
+        rows = np.concatenate([first + np.arange(len(labels), dtype=np.int64) for first, labels, _ in labelled])
+        labels = [lab for _, ls, _ in labelled for lab in ls]
+        names = [name for _, ls, name in labelled for _ in ls]
+        contiguous = len(rows) and rows[-1] - rows[0] == len(rows) - 1  # one source: a view, not a copy
+        probs = outputs.probs[rows[0]:rows[-1] + 1] if contiguous else outputs.probs[rows]
         metrics["classification"] = {"all": classification_metrics(probs, labels, rec)}
         if len(labelled) > 1:
             for name in dict.fromkeys(names):
                 m = np.array([n == name for n in names])
                 metrics["classification"][name] = classification_metrics(probs[m], [labels[i] for i in np.flatnonzero(m)], rec)
-    pairs = Pairs.concat(pair_parts)
-    if len(pairs):
-        metrics["verification"], metrics["_sims"] = _verify_pairs(rec, pairs)
+        del probs
+    pair_rows = PairRows.concat(pair_parts)
+    if len(pair_rows):
+        metrics["verification"], metrics["_sims"] = _verify_pairs(rec, pair_rows, outputs)
     if diagnosis_per_char:
         from .diagnosis_eval import evaluate_diagnosis
 
@@ -268,20 +295,20 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
     return metrics
 
 
-def _verify_pairs(rec, pairs: Pairs) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The verify rule at the model's own thresholds on every pair whose target has a template."""
+def _verify_pairs(rec, pairs: PairRows, outputs: Outputs) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The verify rule at the model's own thresholds on every pair whose target has a template (``outputs``: the
+    calibrated model outputs the pairs' rows point into)."""
     from ..inference.verdict import accepted, scores
     from .calibrate import pair_evidence
 
-    probs, emb = rec.run(pairs.x)
-    ev, valid = pair_evidence(rec, pairs, probs, emb)
+    ev, valid = pair_evidence(rec, pairs, outputs.probs, outputs.emb)
     targets = [t for t, k in zip(pairs.targets, valid, strict=True) if k]
     params = rec.artifacts.verdict
     th = np.array([rec.threshold(t) for t in targets], np.float64)
     score = scores(ev, params)
     ok = accepted(ev, params, th)
     kinds = np.array(pairs.kinds)[valid]
-    metrics = verification_metrics(score, ok, pairs.genuine[valid], kinds, np.array(pairs.sources())[valid])
+    metrics = verification_metrics(score, ok, pairs.genuine[valid], kinds, np.array(pairs.source)[valid])
     metrics["rule"] = params.to_metadata()
     return metrics, {"sims": score, "kinds": kinds.tolist()}
 
