@@ -109,6 +109,14 @@ def selected_on_all_writers(config: dict) -> bool:
     return any(Path(p).stem == "chinese_mnist_dev" for p in config.get("dev", []))
 
 
+def _short(path: str) -> str:
+    """A path relative to the working folder when it lies inside it (the card is read on other machines)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
+
+
 def _ci(r: list[float]) -> str:
     return f"{100 * r[0]:.1f} % [{100 * r[1]:.1f}, {100 * r[2]:.1f}]"
 
@@ -184,8 +192,9 @@ def main(run: Path, report: Path) -> None:
         f"`model.onnx` {size_kb:.0f} KiB (fp32), ONNX vs Keras max difference "
         f"{meta.get('onnx_parity_max_abs_diff', float('nan')):.1e}.",
         f"- Classify: `Unknown` when the Unknown class wins or the top probability is below "
-        f"{meta['confidence_threshold']}. Verify: cosine similarity to the target's template against a "
-        f"per-character calibrated threshold.",
+        f"{meta['confidence_threshold']}. Verify: the rule in `inference/verdict.py` (the cosine similarity to "
+        "the target's template, the target's calibrated probability and rank, and its stroke-drop templates; see "
+        "Calibration).",
         "",
         "## Training data (nothing licensed, no real handwriting)",
         "",
@@ -198,7 +207,7 @@ def main(run: Path, report: Path) -> None:
         *font_rows(config),
         *([f"- Synthesiser settings beside the defaults (the run's last or only phase): "
            f"{', '.join(f'`{k}={v}`' for k, v in config['synth'].items())}."] if config.get("synth") else []),
-        *([f"- Started from the weights of `{config['init']}` as it stood before this run (a fine-tune: the "
+        *([f"- Started from the weights of `{_short(config['init'])}` as it stood before this run (a fine-tune: the "
            "figures below are this phase's; `scripts/train_bundled.sh` has every phase)."]
           if config.get("init") else []),
         f"- {train_metrics.get('samples_seen', 0):,} samples in {train_metrics.get('epochs_run', 0)} epochs, "

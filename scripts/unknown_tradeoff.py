@@ -1,0 +1,48 @@
+"""The Unknown trade-off: for extra offsets subtracted from a model's Unknown log-probability, the share of HSK1
+samples answered Unknown, HSK1 top-1, and the share of non-HSK1 samples still rejected, per source.
+
+Usage: python scripts/unknown_tradeoff.py MODEL DATA.npz [DATA.npz ...]   (npz: images, labels[, writers])
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from hanzicheck.data.preprocess import preprocess
+from hanzicheck.inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD
+from hanzicheck.inference.recognizer import Recognizer, answers
+
+OFFSETS = (0.0, 0.5, 1.0, 2.0, 3.0)
+
+
+def main(model: str, paths: list[str]) -> None:
+    rec = Recognizer.load(model)
+    unknown = len(rec.classes) - 1
+    index = {c: i for i, c in enumerate(rec.classes)}
+    print("| source | extra offset | HSK1 top-1 | HSK1 answered Unknown | non-HSK1 rejected |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for path in paths:
+        with np.load(path) as z:
+            images, labels = z["images"], z["labels"].astype(str)
+        probs, _ = rec.run(np.stack([preprocess(im, allow_blank=True) for im in images]))
+        truth = np.array([index.get(lab, unknown) for lab in labels])
+        known = truth != unknown
+        logp = np.log(np.maximum(probs, 1e-12))
+        for off in OFFSETS:
+            shifted = logp.copy()
+            shifted[:, unknown] -= off
+            p = np.exp(shifted - shifted.max(axis=1, keepdims=True))
+            pred = answers(p / p.sum(axis=1, keepdims=True), unknown, DEFAULT_CONFIDENCE_THRESHOLD)
+            cells = [f"{100 * np.mean(pred[known] == truth[known]):.1f} %" if known.any() else "—",
+                     f"{100 * np.mean(pred[known] == unknown):.1f} %" if known.any() else "—",
+                     f"{100 * np.mean(pred[~known] == unknown):.1f} %" if (~known).any() else "—"]
+            print(f"| {Path(path).name} | {off:g} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2:])
