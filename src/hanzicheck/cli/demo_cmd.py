@@ -37,9 +37,11 @@ def _cases(examples: Path) -> list[tuple[str, object, str]]:
     synth = Synthesizer()
     rng = np.random.default_rng(7)
     full = synth.char(DEMO_CHAR, rng)
-    n = len(synth.db.get(DEMO_CHAR).medians)
+    medians = synth.db.get(DEMO_CHAR).medians  # leave out its longest stroke, as a hurried learner might
+    longest = int(np.argmax([np.hypot(*np.diff(np.asarray(m, float), axis=0).T).sum() for m in medians]))
     cases.append((f"synth {DEMO_CHAR}", full, DEMO_CHAR))
-    cases.append((f"synth {DEMO_CHAR} without stroke {n - 1}", synth.char(DEMO_CHAR, rng, drop=[n - 1]), DEMO_CHAR))
+    cases.append((f"synth {DEMO_CHAR} without stroke {longest}", synth.char(DEMO_CHAR, rng, drop=[longest]),
+                  DEMO_CHAR))
     return cases
 
 
@@ -80,6 +82,11 @@ def demo(
     console = Console() if sys.stdout.isatty() else Console(width=150)  # pipes and CI logs: one line per row
     console.print(table)
     console.print(f"{correct}/{total} classified as expected. Try: hanzicheck classify examples/ --json")
+    name, image, label = _cases(examples)[-1]  # the character with its last stroke left out
+    found = recognizer.diagnose(image, label)
+    missing = ", ".join(str(i) for i in found.missing_strokes) or "none"
+    console.print(f"Which stroke is missing? hanzicheck diagnose on '{name}': {found.verdict}, missing strokes "
+                  f"(0-based, standard order): {missing}.")
 
 
 def register(app: typer.Typer) -> None:

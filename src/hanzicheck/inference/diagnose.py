@@ -275,7 +275,8 @@ def combine(analysis: Analysis, sims: np.ndarray) -> list[int]:
 def diagnose(image_or_strokes, target: str, recognizer=None, db=None,
              timeout_s: float | None = DEFAULT_TIMEOUT_S) -> Diagnosis:
     """Which strokes of ``target`` are missing from a drawing (image: array/PIL/path/bytes; or pen strokes: a list
-    of (n, 2) x, y arrays with y down). With a ``recognizer``, verdict and similarity are its ``verify``'s;
+    of (n, 2) x, y arrays with y down). With a ``recognizer``, verdict and similarity are its ``verify``'s (the
+    verdict is ``incomplete_or_unclear`` whenever a stroke is named missing);
     otherwise the verdict is ``correct`` when no stroke is missing and no extra ink was found, else
     ``incomplete_or_unclear``, and similarity is the alignment fit (0..1).
 
@@ -313,8 +314,9 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
             image = render_strokes(image_or_strokes, size=64)
         emb = recognizer.embed(image)
         result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
-        ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py)
-        verdict, similarity = ver.verdict, float(ver.similarity)
+        ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py) ...
+        similarity = float(ver.similarity)  # ... unless the strokes show one missing: never "correct" beside it
+        verdict = "incomplete_or_unclear" if result.missing else ver.verdict
     else:
         verdict = "correct" if not result.missing and not result.extra_ink else "incomplete_or_unclear"
         similarity = result.fit
