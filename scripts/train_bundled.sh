@@ -13,6 +13,7 @@
 #   phase 2  --init phase 1, 92 min, 5e-4  scripts/bundled_config.json
 #   phase 3  --init phase 2, 30 min, 3e-4  scripts/bundled_config_phase3.json
 #   phase 4  --init phase 3, 65 min, 5e-4  scripts/bundled_config_phase4.json (+ fonts, wider pen, cursive dev)
+#   phase 5  --init phase 4, 40 min, 3e-4  scripts/bundled_config_phase5.json (+ hook_drop_prob, dot_merge_prob)
 # The shipped phase 4 started from the phase-3 bundle (the same weights as phase 3 with its calibration folded in,
 # which --init takes out again): PHASE3=src/hanzicheck/assets/model at commit 2df5b30.
 set -euo pipefail
@@ -21,6 +22,7 @@ REAL=${REAL:-../shared/data/real}
 SCRATCH=${SCRATCH:-runs/scratch}
 PHASE2=${PHASE2:-runs/phase2}
 PHASE3=${PHASE3:-runs/phase3}
+PHASE4=${PHASE4:-runs/phase4}
 RUN=${RUN:-runs/bundled}
 .venv/bin/python scripts/split_dev.py "$REAL" runs/dev_split
 .venv/bin/python scripts/make_cursive_dev.py runs/dev_split 8 0 cursive_dev
@@ -35,5 +37,7 @@ fi
   --seed 1 --lr 5e-4 --max-minutes "${MINUTES2:-92}"
 .venv/bin/hanzicheck train --out "$PHASE3" --force --init "$PHASE2" "${COMMON[@]}" --config scripts/bundled_config_phase3.json \
   --seed 2 --lr 3e-4 --max-minutes "${MINUTES3:-30}"
-.venv/bin/hanzicheck train --out "$RUN" --force --init "$PHASE3" "${COMMON[@]}" "${CURSIVE[@]}" \
+.venv/bin/hanzicheck train --out "$PHASE4" --force --init "$PHASE3" "${COMMON[@]}" "${CURSIVE[@]}" \
   --config scripts/bundled_config_phase4.json --seed 3 --lr 5e-4 --max-minutes "${MINUTES4:-65}"
+.venv/bin/hanzicheck train --out "$RUN" --force --init "$PHASE4" "${COMMON[@]}" "${CURSIVE[@]}" \
+  --config scripts/bundled_config_phase5.json --seed 4 --lr 3e-4 --max-minutes "${MINUTES5:-40}"
