@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -177,20 +177,32 @@ def _negative(synth, char: str, kind: str, rng: np.random.Generator) -> tuple[np
         return synth.negative(char, "wrong_char", rng)
 
 
-def load_labelled(path: str | os.PathLike, limit: int | None = None,
-                  show: bool = False) -> tuple[np.ndarray, list[str], int]:
-    """Preprocessed images and labels of any reader's source; also how many samples had no usable image."""
+def _preprocessed(path: str | os.PathLike, limit: int | None,
+                  show: bool) -> Iterator[tuple[np.ndarray | None, str]]:
+    """(the model input, or None when the sample has no usable image; its label) for each sample of any reader's
+    source, with a progress bar."""
     from ..data.formats.registry import iter_samples
 
-    xs, labels, skipped = [], [], 0
     with progress(limit, f"reading {Path(path).name}", show) as advance:  # total unknown without a limit
         for s in iter_samples(path, limit=limit):
             try:
-                xs.append(preprocess(s.image))
-                labels.append(s.label)
+                x = preprocess(s.image)
             except InvalidImageError:
-                skipped += 1
+                x = None
+            yield x, s.label
             advance(1)
+
+
+def load_labelled(path: str | os.PathLike, limit: int | None = None,
+                  show: bool = False) -> tuple[np.ndarray, list[str], int]:
+    """Preprocessed images and labels of any reader's source; also how many samples had no usable image."""
+    xs, labels, skipped = [], [], 0
+    for x, label in _preprocessed(path, limit, show):
+        if x is None:
+            skipped += 1
+            continue
+        xs.append(x)
+        labels.append(label)
     x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     return x, labels, skipped
 
@@ -200,21 +212,17 @@ def score_labelled(rec, path: str | os.PathLike, limit: int | None = None, show:
     """``load_labelled`` batch by batch: ``chunk`` samples (default ``CHUNK``) at a time are read, preprocessed
     and run through ``rec``, and only their ``Outputs`` are kept, so memory grows with those (2.7 KB a sample for the
     bundled model), never with the images; a source larger than memory can be scored."""
-    from ..data.formats.registry import iter_samples
-
     chunk = chunk or CHUNK
     parts, xs, labels, skipped = [], [], [], 0
-    with progress(limit, f"reading {Path(path).name}", show) as advance:  # total unknown without a limit
-        for s in iter_samples(path, limit=limit):
-            try:
-                xs.append(preprocess(s.image))
-                labels.append(s.label)
-            except InvalidImageError:
-                skipped += 1
-            advance(1)
-            if len(xs) >= chunk:
-                parts.append(Outputs.of(rec, np.stack(xs), calibrated))
-                xs.clear()
+    for x, label in _preprocessed(path, limit, show):
+        if x is None:
+            skipped += 1
+            continue
+        xs.append(x)
+        labels.append(label)
+        if len(xs) >= chunk:
+            parts.append(Outputs.of(rec, np.stack(xs), calibrated))
+            xs.clear()
     if xs:
         parts.append(Outputs.of(rec, np.stack(xs), calibrated))
     return (parts[0] if len(parts) == 1 else Outputs.concat(parts, rec)), labels, skipped
