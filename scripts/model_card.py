@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
+
+from hanzicheck.inference.calibration import Calibration
 
 
 def pct(x: float | None) -> str:
@@ -230,11 +233,12 @@ def main(run: Path, report: Path) -> None:
             verdict_text(calibration),
             "",
         ]
+        # a bundle re-calibrated: the new fit compounded with what it had folded, as `hanzicheck export` folds them
+        total = replace(Calibration.from_metadata(meta), temperature=calibration.get("temperature", 1.0),
+                        unknown_bias=calibration.get("unknown_bias", 0.0)).folded()
         if "temperature" in calibration:
-            # a bundle re-calibrated: its folded temperature times the new fit is the network's total
-            total = calibration["temperature"] * float(meta.get("temperature_folded") or 1.0)
             out += [
-                f"Softmax temperature {total:.3f}, fitted (least negative log-likelihood) on "
+                f"Softmax temperature {total.temperature_folded:.3f}, fitted (least negative log-likelihood) on "
                 f"{calibration['temperature_samples']:,} real samples ({calib_text(calibration)}): label smoothing "
                 f"leaves the network underconfident; on those samples the expected calibration error is "
                 f"{calibration['ece_after']:.3f}. Every probability the "
@@ -244,12 +248,9 @@ def main(run: Path, report: Path) -> None:
                 "",
             ]
         if calibration.get("unknown_bias"):
-            # as export_bundle composes them: an offset folded before is divided by the new temperature
-            offset = calibration["unknown_bias"] + float(meta.get("unknown_bias_folded") or 0.0) / \
-                calibration.get("temperature", 1.0)
             out += [
-                f"Unknown offset {offset:.2f}, subtracted from the Unknown logit (folded into the shipped models "
-                "the same way): training gives Unknown 8 % of the samples, 15 times any one character, and a "
+                f"Unknown offset {total.unknown_bias_folded:.2f}, subtracted from the Unknown logit (folded into the "
+                "shipped models the same way): training gives Unknown 8 % of the samples, 15 times any one character, and a "
                 "practice app mostly sees attempts at HSK1 characters. `hanzicheck calibrate` takes the offset "
                 "that answers the most real HSK1 samples right while real non-HSK1 samples (百千万亿, Latin) "
                 f"answered Unknown fall by at most {pct(calibration['unknown_max_drop'])}: on the calibration "

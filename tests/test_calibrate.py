@@ -160,7 +160,7 @@ def test_cli_calibrate_without_sources_exits_2(fake_dir):
 def test_temperature_fit_recovers_the_temperature_that_made_the_labels():
     """Labels drawn from softmax(z / 0.5) while the network reports softmax(z): the fit finds T ≈ 0.5."""
     from hanzicheck.engine.calibrate import expected_calibration_error, fit_temperature
-    from hanzicheck.inference.recognizer import apply_temperature
+    from hanzicheck.inference.calibration import apply_temperature
 
     rng = np.random.default_rng(0)
     z = rng.normal(0, 1.5, (4000, 12))
@@ -180,7 +180,7 @@ def test_calibration_with_labelled_data_writes_a_temperature_that_classify_uses(
     info = calibrate_artifacts(Recognizer.load(folder), data=[tmp_path / "real.npz"], synth_per_char=0,
                                drop_templates=False)
     rec = Recognizer.load(folder)
-    assert rec.artifacts.temperature == pytest.approx(info["temperature"]) and info["temperature"] != 1.0
+    assert rec.artifacts.calibration.temperature == pytest.approx(info["temperature"]) and info["temperature"] != 1.0
     from hanzicheck.data.preprocess import preprocess
 
     x = preprocess(drawings()["十"])[None]
@@ -230,7 +230,7 @@ def test_recognizer_applies_the_unknown_offset_from_metadata(tmp_path, fake_dir)
     import json
 
     from hanzicheck.data.preprocess import preprocess
-    from hanzicheck.inference.recognizer import apply_unknown_bias
+    from hanzicheck.inference.calibration import apply_unknown_bias
 
     folder = shutil.copytree(fake_dir, tmp_path / "model")
     meta = json.loads((folder / "metadata.json").read_text())

@@ -357,6 +357,9 @@ def test_templates_json_round_trips(client, recognizer):
     assert tj["chars"] == list(hsk1_chars()) and tj["classes"][-1] == "Unknown"
     assert tj["thresholds"] == [pytest.approx(0.9)] * 178 and tj["confidence_threshold"] == 0.3
     assert tj["verdict"]["prob_weight"] == 0 and "drop_templates" not in tj  # not calibrated: similarity only
+    # one field for the page: what it still applies and what the model has folded in (Calibration.to_metadata)
+    assert tj["calibration"] == recognizer.artifacts.calibration.to_metadata() == \
+        {"temperature": 1.0, "unknown_bias": 0.0, "temperature_folded": 1.0, "unknown_bias_folded": 0.0}
 
 
 def test_page_and_its_files_are_served(client):

@@ -91,7 +91,7 @@ def test_fold_temperature_makes_the_softmax_the_calibrated_one(tiny_run):
     import keras
 
     from hanzicheck.engine.export import fold_temperature
-    from hanzicheck.inference.recognizer import apply_temperature
+    from hanzicheck.inference.calibration import apply_temperature
     from hanzicheck.models import embedding_model
 
     x = np.random.default_rng(1).random((6, 40, 40, 1), dtype=np.float32)
@@ -139,7 +139,8 @@ def test_recalibrating_a_bundle_composes_with_what_it_had_folded(tiny_run, tmp_p
     import shutil
 
     from hanzicheck.engine.export import export_bundle
-    from hanzicheck.inference.recognizer import Recognizer, apply_temperature, apply_unknown_bias
+    from hanzicheck.inference.calibration import apply_temperature, apply_unknown_bias
+    from hanzicheck.inference.recognizer import Recognizer
 
     run = shutil.copytree(tiny_run, tmp_path / "run")
     meta = json.loads((run / "metadata.json").read_text())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import numpy as np
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 from ..data.synth.config import SynthConfig
+from ..inference.calibration import APPLIED, apply_temperature, apply_unknown_bias
 from ..inference.verdict import DropTable, Evidence
 from .progress import progress
 from .verdict_fit import ACCEPT, CalibrationError
@@ -305,7 +306,6 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), accept: flo
     Labelled samples (``data``, and ``class_data``, which adds no verification pairs) first fit the classifier:
     the softmax temperature and, unless ``unknown_max_drop`` is None, the Unknown offset (``fit_unknown_bias``);
     the rule is then fitted on the probabilities they give."""
-    from ..inference.recognizer import apply_temperature, apply_unknown_bias
     from .verdict_fit import build_drop_table, fit_rule
 
     if not 0 < accept < 1:
@@ -335,7 +335,7 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), accept: flo
     outputs = table.done(rec)
     raw, emb = outputs.probs, outputs.emb
     unknown = art.classes.index(UNKNOWN)
-    temperature, bias = art.temperature, art.unknown_bias  # as rec.run
+    calibration = art.calibration  # as rec.run
     if labelled:  # real labelled samples: fit the softmax temperature too (synthesised ones are too easy)
         index = {c: i for i, c in enumerate(art.classes)}
         rows = np.concatenate([first + np.arange(len(labels), dtype=np.int64) for first, labels in labelled])
@@ -346,8 +346,9 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), accept: flo
             info.update(fit_unknown_bias(apply_temperature(label_probs, info["temperature"]), y, unknown,
                                          art.confidence_threshold, unknown_max_drop))
         del label_probs
-        temperature, bias = info["temperature"], info.get("unknown_bias", art.unknown_bias)
-    probs = np.concatenate([apply_unknown_bias(apply_temperature(raw[i:i + CHUNK], temperature), bias, unknown)
+        calibration = replace(calibration, temperature=info["temperature"],
+                              unknown_bias=info.get("unknown_bias", calibration.unknown_bias))
+    probs = np.concatenate([calibration.apply(raw[i:i + CHUNK], unknown, always=True)
                             for i in range(0, max(1, len(raw)), CHUNK)])
     drops = build_drop_table(rec, art.chars, show=progress) if drop_templates else None
     ev, ok = pair_evidence(rec, pairs, probs, emb, drops)
@@ -374,8 +375,6 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """The softmax temperature T minimising the negative log-likelihood of ``labels`` (classes; Unknown included)
     under softmax(logits / T), found on a log grid then refined; with the expected calibration error before and
     after. Label smoothing leaves the network underconfident (T < 1 sharpens)."""
-    from ..inference.recognizer import apply_temperature
-
     rows = np.arange(len(labels))
 
     def nll(t: float) -> float:
@@ -398,7 +397,7 @@ def fit_unknown_bias(probs: np.ndarray, labels: np.ndarray, unknown: int, confid
     Training gives Unknown 8 % of the samples, 15× any one character, so real characters written unlike the
     synthesiser fall to Unknown; a practice app mostly sees attempts at HSK1 characters. Needs both kinds of
     sample; else the offset stays 0."""
-    from ..inference.recognizer import answers, apply_unknown_bias
+    from ..inference.recognizer import answers
 
     known = labels != unknown
     if not known.any() or known.all():
@@ -449,10 +448,7 @@ def write_calibration(art, thresholds: np.ndarray, params, drops, info: dict[str
     meta = json.loads(art.metadata_path.read_text(encoding="utf-8"))
     meta["calibration"] = {**info, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     meta["verdict"] = params.to_metadata()
-    if "temperature" in info:
-        meta["temperature"] = info["temperature"]
-    if "unknown_bias" in info:
-        meta["unknown_bias"] = info["unknown_bias"]
+    meta.update({k: info[k] for k in APPLIED if k in info})  # the fitted temperature and Unknown offset
     meta_tmp = art.metadata_path.with_name("metadata.tmp.json")
     meta_tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, art.templates_path)

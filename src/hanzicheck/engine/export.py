@@ -21,6 +21,7 @@ from .. import __version__
 from ..data.charset import UNKNOWN, classes, hsk1_chars
 from ..data.preprocess import PREPROCESS_VERSION
 from ..inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_SIMILARITY_THRESHOLD
+from ..inference.calibration import Calibration, divide
 from ..models import embedding_model
 from .onnx_convert import keras_to_onnx
 from .run_folder import BUNDLE_FILES, SEED_MODEL_NAME, SEED_TEMPLATES_NAME, check_export_target
@@ -112,15 +113,17 @@ def _head(model: keras.Model) -> keras.layers.Dense:
     return head
 
 
+def _fold(model: keras.Model, how) -> keras.Model:
+    """Replace the classifier's (kernel, bias) with ``how(kernel, bias)`` (in place)."""
+    head = _head(model)
+    head.set_weights(list(how(*head.get_weights())))
+    return model
+
+
 def fold_temperature(model: keras.Model, temperature: float) -> keras.Model:
     """Divide the classifier's weights by ``temperature`` (in place): the model's softmax becomes
     softmax(logits / T), the calibrated probabilities; the embedding (``layers[-2]``) is untouched."""
-    head = _head(model)
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    kernel, bias = head.get_weights()
-    head.set_weights([kernel / temperature, bias / temperature])
-    return model
+    return _fold(model, lambda kernel, bias: divide(kernel, bias, temperature))
 
 
 def unknown_index(meta: dict) -> int:
@@ -128,23 +131,11 @@ def unknown_index(meta: dict) -> int:
     return list(meta.get("classes") or classes()).index(UNKNOWN)
 
 
-def fold_unknown_bias(model: keras.Model, unknown_bias: float, unknown: int) -> keras.Model:
-    """Subtract ``unknown_bias`` from the bias of output ``unknown`` (the Unknown class), in place."""
-    head = _head(model)
-    kernel, bias = head.get_weights()
-    bias = bias.copy()
-    bias[unknown] -= unknown_bias
-    head.set_weights([kernel, bias])
-    return model
-
-
 def unfold_calibration(model: keras.Model, meta: dict) -> keras.Model:
-    """Take a folded temperature and Unknown offset (metadata ``temperature_folded``, ``unknown_bias_folded``)
-    out of the classifier again: the network's own logits, for training."""
-    if meta.get("unknown_bias_folded"):
-        fold_unknown_bias(model, -float(meta["unknown_bias_folded"]), unknown_index(meta))
-    folded = float(meta.get("temperature_folded") or 1.0)
-    return fold_temperature(model, 1.0 / folded) if folded != 1.0 else model
+    """Take a folded temperature and Unknown offset (``Calibration.unfold``) out of the classifier again (in
+    place): the network's own logits, for training."""
+    calibration = Calibration.from_metadata(meta)
+    return _fold(model, lambda kernel, bias: calibration.unfold(kernel, bias, unknown_index(meta)))
 
 
 def _require(run: Path, names: tuple[str, ...]) -> None:
@@ -153,16 +144,20 @@ def _require(run: Path, names: tuple[str, ...]) -> None:
             raise FileNotFoundError(f"{run / name} is missing: is {run} a training run or artifacts folder?")
 
 
-def _calibration(run: Path) -> tuple[dict, float, float]:
-    """The run's metadata with the temperature and Unknown offset still to fold (1.0 and 0.0: none)."""
+def _calibration(run: Path) -> tuple[dict, Calibration]:
+    """The run's metadata and its calibration."""
     meta = json.loads((run / "metadata.json").read_text(encoding="utf-8")) if (run / "metadata.json").is_file() else {}
-    return meta, float(meta.get("temperature") or 1.0), float(meta.get("unknown_bias") or 0.0)
+    return meta, Calibration.from_metadata(meta)
 
 
-def _folded_model(run: Path, meta: dict, temperature: float, unknown_bias: float) -> keras.Model:
-    """softmax(logits / T − bias·[Unknown]): what the recognizer computes from the run at runtime."""
+def _folded_model(run: Path, meta: dict, calibration: Calibration) -> tuple[keras.Model, Calibration]:
+    """The run's model with ``calibration`` folded in (softmax(logits / T − bias·[Unknown]): what the recognizer
+    computes from the run at runtime), and the folded model's calibration."""
     model = keras.models.load_model(run / "model.keras", compile=False)
-    return fold_unknown_bias(fold_temperature(model, temperature), unknown_bias, unknown_index(meta))
+    head = _head(model)
+    kernel, bias, folded = calibration.fold(*head.get_weights(), unknown_index(meta))
+    head.set_weights([kernel, bias])
+    return model, folded
 
 
 def export_seed_names(run_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:
@@ -173,11 +168,11 @@ def export_seed_names(run_dir: str | Path, out_dir: str | Path, force: bool = Fa
     _require(run, ("model.keras", "templates.npz"))
     check_export_target(run, out, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME), force)
     out.mkdir(parents=True, exist_ok=True)
-    meta, temperature, unknown_bias = _calibration(run)
-    if temperature == 1.0 and unknown_bias == 0.0:
+    meta, calibration = _calibration(run)
+    if not calibration.pending:
         shutil.copyfile(run / "model.keras", out / SEED_MODEL_NAME)
     else:
-        save_uncompiled(_folded_model(run, meta, temperature, unknown_bias), out / SEED_MODEL_NAME)
+        save_uncompiled(_folded_model(run, meta, calibration)[0], out / SEED_MODEL_NAME)
     shutil.copyfile(run / "templates.npz", out / SEED_TEMPLATES_NAME)
     return [out / SEED_MODEL_NAME, out / SEED_TEMPLATES_NAME]
 
@@ -185,8 +180,8 @@ def export_seed_names(run_dir: str | Path, out_dir: str | Path, force: bool = Fa
 def export_bundle(run_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write the files the package ships (model.onnx, templates.npz, metadata.json, model.keras) into ``out_dir``.
 
-    A calibrated temperature and Unknown offset are folded into both models; metadata.json then says
-    ``temperature: 1.0`` and ``unknown_bias: 0.0`` and keeps the folded totals (``temperature_folded``,
+    A calibrated temperature and Unknown offset are folded into both models (``Calibration.fold``); metadata.json
+    then says ``temperature: 1.0`` and ``unknown_bias: 0.0`` and keeps the folded totals (``temperature_folded``,
     ``unknown_bias_folded``), so the recognizer does not apply them twice and ``train --init`` can take them out.
     Existing bundle files in ``out_dir`` are replaced only with ``force`` (FileExistsError otherwise); the run
     folder itself is refused (ValueError)."""
@@ -194,18 +189,14 @@ def export_bundle(run_dir: str | Path, out_dir: str | Path, force: bool = False)
     _require(run, BUNDLE_FILES)
     check_export_target(run, out, BUNDLE_FILES, force)
     out.mkdir(parents=True, exist_ok=True)
-    meta, temperature, unknown_bias = _calibration(run)
-    if temperature == 1.0 and unknown_bias == 0.0:
+    meta, calibration = _calibration(run)
+    if not calibration.pending:
         for name in ("model.keras", "model.onnx"):
             shutil.copyfile(run / name, out / name)
     else:
-        diff = save_models(_folded_model(run, meta, temperature, unknown_bias), out)
-        # folded before: logits/T0 − b0; now (logits/T0 − b0)/T − b = logits/(T0·T) − (b0/T + b)
-        meta = {**meta, "temperature": 1.0, "unknown_bias": 0.0,
-                "temperature_folded": round(temperature * float(meta.get("temperature_folded") or 1.0), 6),
-                "unknown_bias_folded": round(float(meta.get("unknown_bias_folded") or 0.0) / temperature
-                                             + unknown_bias, 6),
-                "onnx_parity_max_abs_diff": diff}
+        model, folded = _folded_model(run, meta, calibration)
+        diff = save_models(model, out)
+        meta = {**meta, **folded.to_metadata(), "onnx_parity_max_abs_diff": diff}
     shutil.copyfile(run / "templates.npz", out / "templates.npz")
     (out / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return [out / name for name in BUNDLE_FILES]

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..data.charset import UNKNOWN, classes
 from ..data.preprocess import IMAGE_SIZE, PREPROCESS_VERSION
+from .calibration import Calibration
 from .verdict import DropTable, VerdictParams
 
 MODEL_FILE = "model.onnx"
@@ -63,14 +64,10 @@ class Artifacts:
         return float(self.metadata.get("confidence_threshold", DEFAULT_CONFIDENCE_THRESHOLD))
 
     @property
-    def temperature(self) -> float:
-        """Softmax temperature fitted by ``hanzicheck calibrate`` on labelled data (1.0 = the raw network)."""
-        return float(self.metadata.get("temperature") or 1.0)
-
-    @property
-    def unknown_bias(self) -> float:
-        """Subtracted from the Unknown logit after the temperature (``hanzicheck calibrate``; 0 = none)."""
-        return float(self.metadata.get("unknown_bias") or 0.0)
+    def calibration(self) -> Calibration:
+        """The classifier's temperature and Unknown offset, still to apply and already folded
+        (inference/calibration.py)."""
+        return Calibration.from_metadata(self.metadata)
 
     @property
     def similarity_threshold(self) -> float:

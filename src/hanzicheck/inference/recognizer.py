@@ -76,10 +76,8 @@ class Recognizer:
                     np.zeros((0, self.artifacts.embedding_dim), np.float32))
         outs = [self._session.run(["probs", "embedding"], {"image": x[i:i + BATCH]}) for i in range(0, len(x), BATCH)]
         probs = np.concatenate([o[0] for o in outs])
-        if calibrated and self.artifacts.temperature != 1.0:
-            probs = apply_temperature(probs, self.artifacts.temperature)
-        if calibrated and self.artifacts.unknown_bias:
-            probs = apply_unknown_bias(probs, self.artifacts.unknown_bias, self._unknown)
+        if calibrated:
+            probs = self.artifacts.calibration.apply(probs, self._unknown)
         return probs, np.concatenate([o[1] for o in outs])
 
     # ------------------------------------------------------------ public API
@@ -197,23 +195,6 @@ def _check_io(session: Any, artifacts: Artifacts) -> None:
         dynamic = shape is not None and (shape[-1] is None or isinstance(shape[-1], str))
         if shape is None or not (dynamic or shape[-1] == size):
             raise ArtifactsError(f"{where}: expected output {name!r} [N, {size}], got {outputs}; re-export the model")
-
-
-def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(logits / T) from softmax(logits): the network's probabilities re-sharpened (T < 1) or softened."""
-    return _softmax(np.log(np.maximum(probs.astype(np.float64), 1e-30)) / temperature)
-
-
-def apply_unknown_bias(probs: np.ndarray, bias: float, unknown: int) -> np.ndarray:
-    """The softmax with ``bias`` subtracted from the Unknown logit: Unknown wins less often (bias > 0)."""
-    logp = np.log(np.maximum(probs.astype(np.float64), 1e-30))
-    logp[:, unknown] -= bias
-    return _softmax(logp)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def answers(probs: np.ndarray, unknown: int, confidence_threshold: float) -> np.ndarray:

@@ -171,8 +171,9 @@ def templates(request: Request) -> JSONResponse:
             "classes": list(art.classes), "chars": list(art.chars), "dim": int(emb.shape[1]),
             "embeddings": base64.b64encode(emb.tobytes()).decode("ascii"),
             "thresholds": [rec.threshold(c) for c in art.chars],
-            "confidence_threshold": art.confidence_threshold, "temperature": art.temperature,
-            "unknown_bias": art.unknown_bias,
+            "confidence_threshold": art.confidence_threshold,
+            # what the page still applies (temperature, unknown_bias) and what the model already has folded in
+            "calibration": art.calibration.to_metadata(),
             "image_size": int(art.metadata.get("image_size", 40)),
             "verdict": art.verdict.to_metadata(),  # the verify rule's weights (inference/verdict.py)
         }

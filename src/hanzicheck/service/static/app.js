@@ -161,7 +161,7 @@ async function startBrowserEngine() {
   const templates = new Float32Array(raw.buffer);
   const row = new Map(tj.chars.map((c, i) => [c, i]));
   return { session, templates, dim: tj.dim, chars: tj.chars, classes: tj.classes, thresholds: tj.thresholds,
-    confidence: tj.confidence_threshold, temperature: tj.temperature || 1, unknownBias: tj.unknown_bias || 0,
+    confidence: tj.confidence_threshold, calibration: tj.calibration,
     unknown: tj.classes.indexOf(UNKNOWN), row, verdict: tj.verdict, drops: dropTable(tj) };
 }
 
@@ -169,9 +169,13 @@ function inkImage() {
   return inkCtx.getImageData(0, 0, ink.width, ink.height);
 }
 
-// softmax(logits / T − bias·[Unknown]) from the network's softmax, as recognizer.apply_temperature and
-// apply_unknown_bias (exported models have both folded in: T = 1, bias = 0).
-function calibrated(p, t, bias, unknown) {
+// softmax(logits / T − bias·[Unknown]) from the network's softmax, as Calibration.apply
+// (inference/calibration.py). templates.json's `calibration` is Calibration.to_metadata(): `temperature` and
+// `unknown_bias` are what is still to apply; `temperature_folded` and `unknown_bias_folded` are already in the
+// model (exported models have everything folded in: T = 1, bias = 0).
+function calibrated(p, calibration, unknown) {
+  const t = calibration.temperature;
+  const bias = calibration.unknown_bias;
   if (t === 1 && bias === 0) return p;
   const logp = Array.from(p, (v, i) => Math.log(Math.max(v, 1e-30)) / t - (i === unknown ? bias : 0));
   const top = Math.max(...logp);
@@ -188,7 +192,7 @@ async function checkInBrowser(target) {
   state.lastInput = x;
   const feeds = { image: new ort.Tensor("float32", x, [1, IMAGE_SIZE, IMAGE_SIZE, 1]) };
   const out = await m.session.run(feeds);
-  const probs = calibrated(out.probs.data, m.temperature, m.unknownBias, m.unknown);
+  const probs = calibrated(out.probs.data, m.calibration, m.unknown);
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
   const best = order[0];
   const conf = probs[best];
