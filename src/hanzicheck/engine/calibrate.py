@@ -178,34 +178,35 @@ def _negative(synth, char: str, kind: str, rng: np.random.Generator) -> tuple[np
         return synth.negative(char, "wrong_char", rng)
 
 
-def _preprocessed(path: str | os.PathLike, limit: int | None,
-                  show: bool) -> Iterator[tuple[np.ndarray | None, str]]:
-    """(the model input, or None when the sample has no usable image; its label) for each sample of any reader's
-    source, with a progress bar."""
+def _read_chunks(path: str | os.PathLike, limit: int | None, show: bool, chunk: int | None,
+                 skipped: list[int]) -> Iterator[tuple[np.ndarray, list[str]]]:
+    """Preprocessed images and labels of any reader's source, ``chunk`` usable samples at a time (None: all at
+    once), with a progress bar; ``skipped[0]`` counts the samples with no usable image."""
     from ..data.formats.registry import iter_samples
 
+    xs, labels = [], []
     with progress(limit, f"reading {Path(path).name}", show) as advance:  # total unknown without a limit
         for s in iter_samples(path, limit=limit):
             try:
-                x = preprocess(s.image)
+                xs.append(preprocess(s.image))
+                labels.append(s.label)
             except InvalidImageError:
-                x = None
-            yield x, s.label
+                skipped[0] += 1
             advance(1)
+            if chunk and len(xs) >= chunk:
+                yield np.stack(xs), labels
+                xs, labels = [], []
+    if xs:
+        yield np.stack(xs), labels
 
 
 def load_labelled(path: str | os.PathLike, limit: int | None = None,
                   show: bool = False) -> tuple[np.ndarray, list[str], int]:
     """Preprocessed images and labels of any reader's source; also how many samples had no usable image."""
-    xs, labels, skipped = [], [], 0
-    for x, label in _preprocessed(path, limit, show):
-        if x is None:
-            skipped += 1
-            continue
-        xs.append(x)
-        labels.append(label)
-    x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    return x, labels, skipped
+    skipped = [0]
+    empty = (np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32), [])
+    x, labels = next(_read_chunks(path, limit, show, None, skipped), empty)  # one chunk, after the whole source
+    return x, labels, skipped[0]
 
 
 def score_labelled(rec, path: str | os.PathLike, limit: int | None = None, show: bool = False,
@@ -213,20 +214,11 @@ def score_labelled(rec, path: str | os.PathLike, limit: int | None = None, show:
     """``load_labelled`` batch by batch: ``chunk`` samples (default ``CHUNK``) at a time are read, preprocessed
     and run through ``rec``, and only their ``Outputs`` are kept, so memory grows with those (2.7 KB a sample for the
     bundled model), never with the images; a source larger than memory can be scored."""
-    chunk = chunk or CHUNK
-    parts, xs, labels, skipped = [], [], [], 0
-    for x, label in _preprocessed(path, limit, show):
-        if x is None:
-            skipped += 1
-            continue
-        xs.append(x)
-        labels.append(label)
-        if len(xs) >= chunk:
-            parts.append(Outputs.of(rec, np.stack(xs), calibrated))
-            xs.clear()
-    if xs:
-        parts.append(Outputs.of(rec, np.stack(xs), calibrated))
-    return (parts[0] if len(parts) == 1 else Outputs.concat(parts, rec)), labels, skipped
+    parts, labels, skipped = [], [], [0]
+    for x, part in _read_chunks(path, limit, show, chunk or CHUNK, skipped):
+        parts.append(Outputs.of(rec, x, calibrated))
+        labels += part
+    return (parts[0] if len(parts) == 1 else Outputs.concat(parts, rec)), labels, skipped[0]
 
 
 def data_pairs(x: np.ndarray, labels: Sequence[str], seed: int = 0, chars: Sequence[str] | None = None,
