@@ -279,3 +279,28 @@ def test_a_merged_dot_makes_speech_radical_one_pen_down_run(synth):
     never = SynthConfig(separate_prob=0.0, join_prob=(1.0, 1.0))
     _, mask = join(lines[:2], np.random.default_rng(0), never, hurry=1.0)[0]
     assert mask is not None and not mask.all()  # otherwise the travel stays a thinner, lighter connector
+
+
+def test_a_fluent_component_is_one_pen_down_run_with_its_travel_inked(synth):
+    from hanzicheck.data.synth.render import join
+
+    prep = synth.prepared("话")  # 讠 (strokes 0–1) is the radical: the first component
+    assert tuple(prep.components[0]) == (0, 1)
+    fluent = SynthConfig(separate_prob=0.0, join_prob=(0.0, 0.0), component_join_prob=1.0)  # no other joins
+    groups = join(prep.lines, np.random.default_rng(0), fluent, hurry=1.0, components=prep.components)
+    points, mask = groups[0]
+    assert mask is not None and mask.all()  # 讠 in one stroke, the travel drawn as ink
+    assert len(groups) < len(prep.lines)
+    neat = SynthConfig(separate_prob=0.0, join_prob=(0.0, 0.0))
+    assert len(join(prep.lines, np.random.default_rng(0), neat, hurry=1.0, components=prep.components)) == len(
+        prep.lines)
+
+
+def test_fluent_components_leave_big_components_and_other_strokes_apart(synth):
+    from hanzicheck.data.synth.render import component_forms
+
+    rng = np.random.default_rng(0)
+    assert component_forms([(0, 1, 2)], 8, rng, 1.0) == {1, 2}  # 口: a loop
+    assert component_forms([(0, 2, 3)], 8, rng, 1.0) == {3}  # only strokes written one after the other
+    assert component_forms([tuple(range(6))], 8, rng, 1.0) == set()  # a big component is not one movement
+    assert component_forms([(0, 1)], 8, rng, 0.0) == set()

@@ -33,6 +33,7 @@ class SynthConfig:
     connector_bulge: float = 0.25  # curvature of the pen's travel, fraction of its length
     hook_drop_prob: float = 0.0  # × hurry: a stroke's end hook left out (亅, 乚, ㇆ written without the flick)
     dot_merge_prob: float = 0.0  # × hurry: a dot joined to the next stroke shrinks to where the pen came down
+    component_join_prob: float = 0.0  # × hurry: a component of 2–4 strokes written in one go (讠, 口 as a loop, 氵)
     dot_length: float = 0.18  # strokes shorter than this (start to end, of the box) count as dots (讠's: 0.16)
     smooth_prob: float = 0.75  # round corners and joins (讠 and 灬 in one go, 口 with round corners)
     smooth: tuple[float, float] = (0.01, 0.05)  # Gaussian sigma along the line

@@ -64,7 +64,7 @@ class Synthesizer:
         hurry = rng.random()  # one latent: hurried writers join more strokes and place them less precisely
         mess = cfg.messiness[0] + (cfg.messiness[1] - cfg.messiness[0]) * (0.5 * hurry + 0.5 * rng.random())
         strokes = deform(lines, components, rng, cfg, mess=mess)
-        return draw_groups(join(strokes, rng, cfg, hurry), rng, cfg, self.canvas, len(lines))
+        return draw_groups(join(strokes, rng, cfg, hurry, components), rng, cfg, self.canvas, len(lines))
 
     def _outline(self, char: str, keep: list[int], rng: np.random.Generator) -> np.ndarray:
         polys = self._outlines.get(char)
