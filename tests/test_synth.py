@@ -304,3 +304,11 @@ def test_fluent_components_leave_big_components_and_other_strokes_apart(synth):
     assert component_forms([(0, 2, 3)], 8, rng, 1.0) == {3}  # only strokes written one after the other
     assert component_forms([tuple(range(6))], 8, rng, 1.0) == set()  # a big component is not one movement
     assert component_forms([(0, 1)], 8, rng, 0.0) == set()
+
+
+def test_a_five_stroke_character_can_lose_two_strokes(synth):
+    five = [c for c in "他们你好出"[:5] if len(synth.prepared(c).lines) == 5]
+    assert five  # 他 你 … have five strokes
+    rng = np.random.default_rng(0)
+    kept = {len(synth.negative(five[0], "missing_stroke", rng)[1].get("dropped", ())) for _ in range(40)}
+    assert kept <= {1, 2} and 2 in kept  # once raised ValueError (rng.integers(2, 2)) 30 % of the time

@@ -122,7 +122,7 @@ class Synthesizer:
         if not cands:
             return []
         n = len(self.prepared(char).lines)
-        k = 1 if n < 5 or rng.random() < 0.7 else int(rng.integers(2, min(3, n // 3) + 1))
+        k = 1 if n < 5 or rng.random() < 0.7 else int(rng.integers(2, max(2, min(3, n // 3)) + 1))  # 2–3 strokes
         for _ in range(4):
             pick = sorted(int(i) for i in rng.choice(cands, size=min(k, len(cands)), replace=False))
             if len(pick) == 1 or not self._becomes_other(char, [j for j in range(n) if j not in pick]):
