@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -121,9 +123,15 @@ def test_drop_templates_are_unit_rows_and_do_not_depend_on_call_order(db, fake_r
     assert a.get("大") is t  # cached
 
 
-def _analysis(scores, missing=()):
-    from types import SimpleNamespace
+def test_drop_templates_follow_the_stroke_database_they_are_asked_with(db, fake_rec):
+    other = SimpleNamespace(source="another stroke database")  # read only when a character is built
+    first = fake_rec.drop_templates(other)
+    assert first.db is other and fake_rec.drop_templates(other) is first  # cached per database
+    default = fake_rec.drop_templates()
+    assert default.db is db and default is fake_rec.drop_templates(db) and default is not first
 
+
+def _analysis(scores, missing=()):
     return SimpleNamespace(reference=SimpleNamespace(n_strokes=len(scores)), scores=np.array(scores, float),
                            missing=list(missing))
 

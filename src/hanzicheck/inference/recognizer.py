@@ -43,7 +43,7 @@ class Recognizer:
         self._unknown = self.classes.index(UNKNOWN)
         self._class_index = {c: i for i, c in enumerate(self.classes)}
         self._template_row = artifacts.char_index()
-        self._drop_templates = None
+        self._drop_templates: dict[int, Any] = {}  # id(StrokeDB) → DropTemplates (which keeps its db alive)
 
     @classmethod
     def load(cls, path: str | Path | None = None, threads: int = 1) -> Recognizer:
@@ -109,13 +109,20 @@ class Recognizer:
         return emb if batch else emb[0]
 
     def drop_templates(self, db=None):
-        """This model's stroke-drop templates (``stroke_templates.DropTemplates``), built per character on use."""
-        with _DROP_TEMPLATES_LOCK:  # one set per recogniser, even when threads ask at once
-            if self._drop_templates is None:
+        """This model's stroke-drop templates (``stroke_templates.DropTemplates``) over the stroke database ``db``
+        (None: the process-wide default), built per character on use. One set per database: asked with another
+        database, the recogniser renders templates from that one, not from the first one it was asked with."""
+        if db is None:
+            from ..data.strokes import default_db
+
+            db = default_db()
+        with _DROP_TEMPLATES_LOCK:  # one set per (recogniser, database), even when threads ask at once
+            hit = self._drop_templates.get(id(db))
+            if hit is None:
                 from .stroke_templates import DropTemplates
 
-                self._drop_templates = DropTemplates(self, db)
-            return self._drop_templates
+                hit = self._drop_templates[id(db)] = DropTemplates(self, db)
+            return hit
 
     def diagnose(self, image_or_strokes: Any, target: str, timeout_s: float | None = 10.0):
         """Which strokes of ``target`` are missing (stroke alignment, inference/diagnose.py), with this model's
