@@ -35,6 +35,7 @@ from .calibrate import (
     synth_pairs,
 )
 from .progress import progress
+from .report import PairScores, write_report
 
 GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
 VERIFY_FIGURES = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
@@ -229,8 +230,6 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
 
     ``synth_config`` changes how the ``synth_per_char`` samples and pairs are written (a stress test, e.g. more
     slant); the stroke diagnosis keeps its own settings."""
-    from .report import write_report
-
     # Each source is read, preprocessed and run through the model CHUNK samples at a time (score_labelled); only
     # the outputs are kept (probabilities and embeddings), and pairs name the row of their sample's outputs.
     table = OutputTable()
@@ -282,22 +281,22 @@ def evaluate_sources(rec, data: list[str | os.PathLike], report_dir: str | os.Pa
                 metrics["classification"][name] = classification_metrics(probs[m], [labels[i] for i in np.flatnonzero(m)], rec)
         del probs
     pair_rows = PairRows.concat(pair_parts)
+    pair_scores = None
     if len(pair_rows):
-        metrics["verification"], metrics["_sims"] = _verify_pairs(rec, pair_rows, outputs)
+        metrics["verification"], pair_scores = _verify_pairs(rec, pair_rows, outputs)
     if diagnosis_per_char:
         from .diagnosis_eval import evaluate_diagnosis
 
         metrics["diagnosis"] = evaluate_diagnosis(per_char=diagnosis_per_char, seed=seed, keep_failures=0,
                                                 recognizer=rec).to_dict()
     metrics["summary"] = summary(metrics)
-    write_report(metrics, Path(report_dir))
-    metrics.pop("_sims", None)
+    write_report(metrics, Path(report_dir), pair_scores)
     return metrics
 
 
-def _verify_pairs(rec, pairs: PairRows, outputs: Outputs) -> tuple[dict[str, Any], dict[str, Any]]:
+def _verify_pairs(rec, pairs: PairRows, outputs: Outputs) -> tuple[dict[str, Any], PairScores]:
     """The verify rule at the model's own thresholds on every pair whose target has a template (``outputs``: the
-    calibrated model outputs the pairs' rows point into)."""
+    calibrated model outputs the pairs' rows point into): its metrics, and each pair's score for the report."""
     from ..inference.verdict import accepted, scores
     from .calibrate import pair_evidence
 
@@ -310,7 +309,7 @@ def _verify_pairs(rec, pairs: PairRows, outputs: Outputs) -> tuple[dict[str, Any
     kinds = np.array(pairs.kinds)[valid]
     metrics = verification_metrics(score, ok, pairs.genuine[valid], kinds, np.array(pairs.source)[valid])
     metrics["rule"] = params.to_metadata()
-    return metrics, {"sims": score, "kinds": kinds.tolist()}
+    return metrics, PairScores(score, kinds.tolist())
 
 
 def _changed(config: SynthConfig) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,24 @@ def _f(x: float | None) -> str:
     return "—" if x is None else f"{x:.4f}"
 
 
-def write_report(metrics: dict[str, Any], out: Path) -> None:
+@dataclass(frozen=True)
+class PairScores:
+    """The verify rule's score of every scored pair and the pair's kind (``genuine`` or an impostor kind): what
+    the verify-score histogram (similarities.png) is drawn from; metrics.json keeps only the ROC summaries."""
+
+    score: np.ndarray
+    kinds: list[str]
+
+
+def write_report(metrics: dict[str, Any], out: Path, pair_scores: PairScores | None = None) -> None:
+    """metrics.json, report.md and the plots into ``out``; ``pair_scores``: the histogram of verify scores."""
     out.mkdir(parents=True, exist_ok=True)
-    sims = metrics.get("_sims")
-    clean = {k: v for k, v in metrics.items() if k != "_sims"}
-    (out / "metrics.json").write_text(json.dumps(clean, ensure_ascii=False, indent=1), encoding="utf-8")
-    plots = _plots(metrics, sims, out)
-    (out / "report.md").write_text(_markdown(clean, plots), encoding="utf-8")
+    (out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+    plots = _plots(metrics, pair_scores, out)
+    (out / "report.md").write_text(_markdown(metrics, plots), encoding="utf-8")
 
 
-def _plots(metrics: dict[str, Any], sims: dict[str, Any] | None, out: Path) -> list[str]:
+def _plots(metrics: dict[str, Any], pair_scores: PairScores | None, out: Path) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,13 +57,13 @@ def _plots(metrics: dict[str, Any], sims: dict[str, Any] | None, out: Path) -> l
         written.append("roc.png")
     if ver and len(ver.get("per_source", {})) > 1:
         written.append(_roc_by_source(plt, ver["per_source"], out / "roc_by_source.png"))
-    if sims is not None:
-        s = np.asarray(sims["sims"])
-        kinds = np.array(sims["kinds"])
+    if pair_scores is not None:
+        s = np.asarray(pair_scores.score)
+        kinds = np.array(pair_scores.kinds)
         finite = s[np.isfinite(s)]
         span = (min(-0.2, float(np.quantile(finite, 0.01))), max(1.0, float(finite.max()))) if len(finite) else (0, 1)
         fig, ax = plt.subplots(figsize=(6, 4))
-        for kind in dict.fromkeys(["genuine", *sorted(set(sims["kinds"]) - {"genuine"})]):
+        for kind in dict.fromkeys(["genuine", *sorted(set(pair_scores.kinds) - {"genuine"})]):
             v = s[(kinds == kind) & np.isfinite(s)]
             if len(v):
                 ax.hist(v, bins=40, range=span, histtype="step", label=f"{kind} ({len(v)})")
