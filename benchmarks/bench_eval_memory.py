@@ -53,8 +53,8 @@ def make_source(path: Path, samples: int, size: int = 16, seed: int = 0) -> None
 
 def measure(path: str, source: Path, model: str | None, report: Path) -> dict[str, float]:
     """Run one path in this process; the peak RSS growth over the RSS before it, in MiB."""
-    from hanzicheck.engine.calibrate import data_pairs, load_labelled, pair_evidence
     from hanzicheck.engine.evaluate import classification_metrics, evaluate_sources
+    from hanzicheck.engine.pairs import data_pairs, load_labelled, pair_evidence
     from hanzicheck.inference.recognizer import Recognizer
 
     rec = Recognizer.load(model) if model else Recognizer.load()

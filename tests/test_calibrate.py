@@ -14,14 +14,8 @@ from hanzicheck.cli import build_app
 from hanzicheck.data.charset import hsk1_chars
 from hanzicheck.data.formats.folder import write_npz
 from hanzicheck.data.sample import Sample
-from hanzicheck.engine.calibrate import (
-    CalibrationError,
-    Pairs,
-    calibrate_artifacts,
-    data_pairs,
-    load_labelled,
-    synth_pairs,
-)
+from hanzicheck.engine.calibrate import CalibrationError, calibrate_artifacts
+from hanzicheck.engine.pairs import Pairs, data_pairs, load_labelled, synth_pairs
 from hanzicheck.engine.verdict_fit import fit_rule, fit_thresholds
 from hanzicheck.inference.recognizer import Recognizer
 from hanzicheck.inference.verdict import Evidence

@@ -16,8 +16,10 @@ from fake_artifacts import drawings, write_fake_artifacts
 from hanzicheck.data.formats.folder import write_npz
 from hanzicheck.data.sample import Sample
 from hanzicheck.engine import calibrate
-from hanzicheck.engine.calibrate import calibrate_artifacts, data_pairs, load_labelled, pair_evidence
+from hanzicheck.engine import pairs as engine_pairs
+from hanzicheck.engine.calibrate import calibrate_artifacts
 from hanzicheck.engine.evaluate import classification_metrics, evaluate_sources, verification_metrics
+from hanzicheck.engine.pairs import data_pairs, load_labelled, pair_evidence
 from hanzicheck.inference.recognizer import Recognizer
 from hanzicheck.inference.verdict import accepted, scores
 
@@ -61,7 +63,7 @@ def _same(a, b, where=""):
 
 
 def test_streaming_evaluation_matches_the_in_memory_path(rec, source, tmp_path, monkeypatch):
-    monkeypatch.setattr(calibrate, "CHUNK", 7)  # 60 samples in 9 chunks, pairs' evidence 7 at a time
+    monkeypatch.setattr(engine_pairs, "CHUNK", 7)  # 60 samples in 9 chunks, pairs' evidence 7 at a time
     m = evaluate_sources(rec, [source], tmp_path / "report", seed=3)
     # the in-memory path evaluate took before: every image in one array, the pairs holding copies of them
     x, labels, _ = load_labelled(source)
@@ -83,6 +85,7 @@ def test_streaming_evaluation_matches_the_in_memory_path(rec, source, tmp_path, 
 def test_streaming_calibration_does_not_depend_on_the_chunk(rec, source, monkeypatch):
     infos = []
     for chunk in (5, 10**6):  # 5: every source and the pairs' evidence in many chunks; 10**6: all at once
+        monkeypatch.setattr(engine_pairs, "CHUNK", chunk)
         monkeypatch.setattr(calibrate, "CHUNK", chunk)
         infos.append(calibrate_artifacts(rec, [source], synth_per_char=0, seed=1, write=False,
                                          class_data=[source], drop_templates=False))

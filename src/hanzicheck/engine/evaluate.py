@@ -5,7 +5,7 @@ Sources: any reader's format (image folder with labels.csv, npz, CASIA, EMNIST â
 (``file,target[,kind|label]``, files relative to the CSV) gives verification pairs; ``synth_per_char`` adds
 synthesised samples, Unknown samples and impostors of every kind. A label outside HSK1 should come out ``Unknown``.
 A source is read, preprocessed and run through the model ``CHUNK`` samples at a time and only the outputs are kept
-(``calibrate.score_labelled``), so one larger than memory can be evaluated.
+(``pairs.score_labelled``), so one larger than memory can be evaluated.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ import numpy as np
 from ..data.charset import UNKNOWN, hsk1_chars
 from ..data.preprocess import InvalidImageError, preprocess
 from ..data.synth.config import SynthConfig
-from .calibrate import (
+from .calibrate import reliability
+from .pairs import (
     CHUNK,
     Outputs,
     OutputTable,
     PairRows,
     Pairs,
     data_pair_rows,
-    reliability,
+    pair_evidence,
     score_labelled,
     synth_pairs,
 )
@@ -298,7 +299,6 @@ def _verify_pairs(rec, pairs: PairRows, outputs: Outputs) -> tuple[dict[str, Any
     """The verify rule at the model's own thresholds on every pair whose target has a template (``outputs``: the
     calibrated model outputs the pairs' rows point into): its metrics, and each pair's score for the report."""
     from ..inference.verdict import accepted, scores
-    from .calibrate import pair_evidence
 
     ev, valid = pair_evidence(rec, pairs, outputs.probs, outputs.emb)
     targets = [t for t, k in zip(pairs.targets, valid, strict=True) if k]
