@@ -9,7 +9,7 @@ def build_app():
     """Build the typer app (imported lazily so the core install can print a clear hint without typer)."""
     import typer
 
-    from . import data_cmds, demo_cmd, diagnose_cmd, predict_cmds, serve_cmd, train_cmds
+    from . import data_cmds, demo_cmd, diagnose_cmd, eval_cmds, predict_cmds, serve_cmd, train_cmds
 
     app = typer.Typer(
         name="hanzicheck",
@@ -18,7 +18,7 @@ def build_app():
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    for module in (demo_cmd, data_cmds, train_cmds, predict_cmds, diagnose_cmd, serve_cmd):
+    for module in (demo_cmd, data_cmds, train_cmds, predict_cmds, eval_cmds, diagnose_cmd, serve_cmd):
         module.register(app)
     return app
 

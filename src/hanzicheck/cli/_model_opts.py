@@ -1,0 +1,25 @@
+"""The options the recogniser verbs share (``--model``, ``--threads``, ``--json``) and loading the recogniser
+they name (an artifacts problem: one line on stderr, exit 2): predict_cmds.py and eval_cmds.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import fail
+
+ModelOpt = Annotated[Path | None, typer.Option("--model", help="Artifacts folder (default: the bundled model).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")]
+ThreadsOpt = Annotated[int, typer.Option(help="ONNX Runtime threads.")]
+
+
+def load_recognizer(model: Path | None, threads: int = 1):
+    from ..inference.artifacts import ArtifactsError
+    from ..inference.recognizer import Recognizer
+
+    try:
+        return Recognizer.load(model, threads=threads)
+    except ArtifactsError as e:
+        fail(str(e))
