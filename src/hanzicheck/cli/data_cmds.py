@@ -10,11 +10,6 @@ import typer
 
 from ._common import fail as _fail
 
-data_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                       help="Look at data sources: CASIA .gnt/.pot, EMNIST, npz, image folders, strokes, synth.")
-
-
-
 
 def _named(path: str, e: Exception) -> str:
     """One line naming the source: readers' messages already start with it; others get it in front."""
@@ -59,7 +54,6 @@ def _print_summary(summary: dict, top: int) -> None:
         console.print(f"per class: min {min(values):,}, max {max(values):,}, mean {sum(values) / len(values):,.1f}")
 
 
-@data_app.command()
 def inspect(
     path: Annotated[str, typer.Argument(help="A .gnt/.pot file, folder or .zip; EMNIST folder or images file; "
                                              ".npz; a folder with labels.csv; or 'strokes'.")],
@@ -79,7 +73,6 @@ def inspect(
         _print_summary(summary, top)
 
 
-@data_app.command()
 def preview(
     source: Annotated[str, typer.Argument(help="'synth' (the synthesiser), 'strokes', or a path any reader "
                                                "takes.")] = "synth",
@@ -106,5 +99,9 @@ def preview(
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's verbs to the app: the ``data`` group with its own verbs."""
+    """Add this module's verbs to the app: the ``data`` group with its own verbs (a new group per app)."""
+    data_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                           help="Look at data sources: CASIA .gnt/.pot, EMNIST, npz, image folders, strokes, synth.")
+    data_app.command()(inspect)
+    data_app.command()(preview)
     app.add_typer(data_app, name="data", help="Inspect data sources and draw contact sheets of them.")
