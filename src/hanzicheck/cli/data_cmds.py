@@ -18,19 +18,18 @@ def _named(path: str, e: Exception) -> str:
 
 
 def _summarize_with_progress(path: str, json_out: bool) -> dict:
-    """Summarise with a spinner and a running count on stderr (shown only on a terminal)."""
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
+    """Summarise with a running count on stderr (shown only on a terminal)."""
     from ..data.formats.registry import summarize
+    from ..engine.progress import progress
 
-    console = Console(stderr=True)
-    if json_out or not console.is_terminal:
-        return summarize(path)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task(f"reading {path}", total=None)
-        return summarize(path, on_progress=lambda n: progress.update(task, description=f"reading {path}: {n:,}"))
+    with progress(None, f"reading {path}", not json_out) as advance:
+        done = [0]
+
+        def read(n: int) -> None:  # summarize reports the samples read so far; the bar takes steps
+            advance(n - done[0])
+            done[0] = n
+
+        return summarize(path, on_progress=read)
 
 
 def _print_summary(summary: dict, top: int) -> None:

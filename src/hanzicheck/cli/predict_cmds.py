@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
+from ..engine.progress import progress
 from ._common import fail as _fail
 from ._model_opts import JsonOpt, ModelOpt, ThreadsOpt, load_recognizer
 
@@ -40,28 +39,12 @@ def collect_images(paths: list[Path]) -> list[tuple[Path, bool]]:
     return out
 
 
-@contextmanager
-def progress_bar(total: int, what: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr (only on a terminal and for long jobs); yields ``advance(n)``."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    if not enabled or total < PROGRESS_MIN or not console.is_terminal:
-        yield lambda n: None
-        return
-    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
-                  transient=True) as progress:
-        task = progress.add_task(what, total=total)
-        yield lambda n: progress.advance(task, n)
-
-
 def _preprocess_files(files: list[Path], show: bool) -> tuple[np.ndarray, list[int], dict[int, str]]:
     """Preprocess each file: (stacked inputs of the good ones, their indices, {index: error})."""
     from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 
     xs, ok, errors = [], [], {}
-    with progress_bar(len(files), "reading images", show) as advance:
+    with progress(len(files), "reading images", show, minimum=PROGRESS_MIN) as advance:
         for i, f in enumerate(files):
             try:
                 xs.append(preprocess(f))
