@@ -131,6 +131,18 @@ def test_drop_templates_follow_the_stroke_database_they_are_asked_with(db, fake_
     assert default.db is db and default is fake_rec.drop_templates(db) and default is not first
 
 
+def test_diagnose_many_answers_each_input_and_names_the_bad_ones(db, fake_rec):
+    from hanzicheck.inference.results import ItemError
+
+    img = image(db, "大")
+    res = fake_rec.diagnose_many([img, b"not an image", img, img], ["大", "大", "A", "大"],
+                                 names=["a", "b", "c", "d"])
+    assert res[0] == fake_rec.diagnose(img, "大") and res[3] == res[0]
+    assert isinstance(res[1], ItemError) and res[1].item == "b" and res[1].error.startswith("b")
+    assert isinstance(res[2], ItemError) and res[2].index == 2 and "A" in res[2].error  # no stroke data
+    assert fake_rec.diagnose_many([img], "大")[0] == res[0]
+
+
 def _analysis(scores, missing=()):
     return SimpleNamespace(reference=SimpleNamespace(n_strokes=len(scores)), scores=np.array(scores, float),
                            missing=list(missing))

@@ -13,7 +13,7 @@ from fake_artifacts import DIM, drawings, write_fake_artifacts
 from hanzicheck.data.charset import hsk1_chars
 from hanzicheck.inference.artifacts import ArtifactsError, bundled_path, load_artifacts
 from hanzicheck.inference.recognizer import Recognizer
-from hanzicheck.inference.results import Classification, Verification
+from hanzicheck.inference.results import Classification, ItemError, Verification
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,47 @@ def test_verify_batch_with_targets(rec):
     assert [r.verdict for r in res] == ["correct", "incomplete_or_unclear"]
     with pytest.raises(ValueError, match="2 images but 1 targets"):
         rec.verify([d["十"], d["人"]], ["十"])
+
+
+def test_classify_many_answers_each_input_and_names_the_unreadable_ones(rec, tmp_path):
+    d = drawings()
+    good = tmp_path / "ten.png"
+    Image.fromarray(d["十"]).save(good)
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    blank = np.full((64, 64), 255, np.uint8)
+    read = []
+    res = rec.classify_many([good, text, d["人"], b"garbage", blank, str(tmp_path / "gone.png")], top_k=2,
+                            on_read=read.append)
+    assert len(res) == 6 and read == [1] * 6
+    assert [r.char for r in (res[0], res[2])] == ["十", "人"]
+    assert res[0] == rec.classify(good, top_k=2) and res[2] == rec.classify(d["人"], top_k=2)  # as one at a time
+    errors = {r.index: r for r in res if isinstance(r, ItemError)}
+    assert sorted(errors) == [1, 3, 4, 5]
+    assert errors[1].item == str(text) and str(text) in errors[1].error
+    assert errors[3].item == "item 3" and "the given bytes" in errors[3].error
+    assert errors[4].item == "item 4" and "no ink" in errors[4].error
+    assert errors[5].item == str(tmp_path / "gone.png") and "gone.png" in errors[5].error
+    assert errors[3].to_dict() == {"item": "item 3", "error": errors[3].error}
+
+
+def test_classify_many_uses_the_callers_names_and_takes_none(rec):
+    res = rec.classify_many([drawings()["十"], b"x"], names=["a.png", "b.png"])
+    assert res[0].char == "十" and res[1] == ItemError(1, "b.png", res[1].error) and res[1].error.startswith("b.png")
+    assert rec.classify_many([]) == []
+    with pytest.raises(ValueError, match="2 inputs but 1 names"):
+        rec.classify_many([b"x", b"y"], names=["a"])
+
+
+def test_verify_many_answers_each_input_against_its_target(rec):
+    d = drawings()
+    res = rec.verify_many([d["十"], b"not an image", d["人"], d["十"]], ["十", "十", "十", "龍"])
+    assert [getattr(r, "verdict", None) for r in res] == ["correct", None, "incomplete_or_unclear", "invalid_target"]
+    assert isinstance(res[1], ItemError) and res[1].item == "item 1"
+    assert res[0] == rec.verify(d["十"], "十")
+    assert [r.verdict for r in rec.verify_many([d["十"], d["一"]], "十")] == ["correct", "incomplete_or_unclear"]
+    with pytest.raises(ValueError, match="2 images but 1 targets"):
+        rec.verify_many([d["十"], d["人"]], ["十"])
 
 
 def test_embed_is_normalised(rec):

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from ..engine.progress import progress
@@ -39,21 +38,20 @@ def collect_images(paths: list[Path]) -> list[tuple[Path, bool]]:
     return out
 
 
-def _preprocess_files(files: list[Path], show: bool) -> tuple[np.ndarray, list[int], dict[int, str]]:
-    """Preprocess each file: (stacked inputs of the good ones, their indices, {index: error})."""
-    from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
+def _answers(results: list, files: list[Path], extra: list[dict[str, Any]] | None = None
+             ) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """One row per file from a ``*_many`` answer (``extra[i]``: fields an unreadable file's row also gets), and
+    {index: error} of the unreadable ones."""
+    from ..inference.results import ItemError
 
-    xs, ok, errors = [], [], {}
-    with progress(len(files), "reading images", show, minimum=PROGRESS_MIN) as advance:
-        for i, f in enumerate(files):
-            try:
-                xs.append(preprocess(f))
-                ok.append(i)
-            except InvalidImageError as e:
-                errors[i] = str(e)
-            advance(1)
-    x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    return x, ok, errors
+    rows, errors = [], {}
+    for i, (f, r) in enumerate(zip(files, results, strict=True)):
+        if isinstance(r, ItemError):
+            errors[i] = r.error
+            rows.append({"file": str(f), **(extra[i] if extra else {}), "error": r.error})
+        else:
+            rows.append({"file": str(f), **r.to_dict()})
+    return rows, errors
 
 
 def _emit(rows: list[dict[str, Any]], json_out: bool, columns: list[str], title: str) -> None:
@@ -105,11 +103,8 @@ def classify(
     items = collect_images(paths)
     rec = load_recognizer(model, threads)
     files = [f for f, _ in items]
-    x, ok, errors = _preprocess_files(files, not json_out)
-    probs, _ = rec.run(x)
-    results = dict(zip(ok, rec.classify_probs(probs, top_k), strict=True))
-    rows = [{"file": str(f), **(results[i].to_dict() if i in results else {"error": errors[i]})}
-            for i, f in enumerate(files)]
+    with progress(len(files), "reading images", not json_out, minimum=PROGRESS_MIN) as advance:
+        rows, errors = _answers(rec.classify_many(files, top_k, on_read=advance), files)
     _emit(rows, json_out, ["file", "char", "confidence", "top_k"], "classify")
     _finish(items, errors)
 
@@ -177,14 +172,12 @@ def verify(
         targets = [target] * len(items)
     rec = load_recognizer(model, threads)
     files = [f for f, _ in items]
-    x, ok, errors = _preprocess_files(files, not json_out)
-    probs, emb = rec.run(x)
-    results = dict(zip(ok, rec.verify_outputs(probs, emb, [targets[i] for i in ok]), strict=True))
-    rows = [{"file": str(f), **(results[i].to_dict() if i in results else {"target": targets[i], "error": errors[i]})}
-            for i, f in enumerate(files)]
+    with progress(len(files), "reading images", not json_out, minimum=PROGRESS_MIN) as advance:
+        results = rec.verify_many(files, targets, on_read=advance)
+    rows, errors = _answers(results, files, [{"target": t} for t in targets])
     if explain:
         for i, row in enumerate(rows):
-            if i in results:
+            if i not in errors:
                 row.update(_explain(rec, files[i], results[i]))
     _emit(rows, json_out, ["file", "target", "verdict", "score", "threshold"] + (["why"] if explain else []),
           "verify")

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..data.charset import UNKNOWN, hsk1_chars
-from ..data.preprocess import InvalidImageError, preprocess
+from ..data.preprocess import preprocess
 from ..data.synth.config import SynthConfig
+from ..inference.recognizer import read_inputs
 from .calibrate import reliability
 from .pairs import (
     CHUNK,
@@ -77,13 +78,9 @@ def read_pair_csv(path: Path) -> tuple[Pairs, int]:
     if "kind" not in rows[0] and "label" not in rows[0]:
         raise EvaluationError(f"{path}: a pair CSV needs a 'kind' column (genuine / wrong_char / lookalike / "
                               "missing_stroke …) or a 'label' column (the true character) to score verification")
-    xs, targets, genuine, kinds, bad = [], [], [], [], 0
-    for r in rows:
-        try:
-            xs.append(preprocess(path.parent / r["file"]))
-        except InvalidImageError:
-            bad += 1
-            continue
+    x, ok, _ = read_inputs([path.parent / r["file"] for r in rows])  # each unreadable image left out, counted
+    targets, genuine, kinds = [], [], []
+    for r in (rows[i] for i in ok):
         targets.append(r["target"])
         if "kind" in r and r["kind"]:
             g = r["kind"].lower() in GENUINE_WORDS
@@ -92,9 +89,9 @@ def read_pair_csv(path: Path) -> tuple[Pairs, int]:
             g = r.get("label") == r["target"]
             kinds.append("genuine" if g else "wrong_char")
         genuine.append(g)
-    if not xs:
+    if not ok:
         raise EvaluationError(f"{path}: none of its {len(rows)} images could be read")
-    return Pairs(np.stack(xs), targets, np.array(genuine), kinds, np.ones(len(xs), bool), [path.name] * len(xs)), bad
+    return Pairs(x, targets, np.array(genuine), kinds, np.ones(len(ok), bool), [path.name] * len(ok)), len(rows) - len(ok)
 
 
 def synth_labelled(per_char: int, seed: int, unknown_fraction: float = 0.1, show: bool = False,

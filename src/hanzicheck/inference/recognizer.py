@@ -1,22 +1,28 @@
 """The recogniser: classify, verify and embed handwritten characters with ONNX Runtime (no TensorFlow).
 
 One ``InferenceSession`` per recogniser; ONNX Runtime's ``run`` is thread-safe, so a single recogniser can serve
-many threads. Images may be anything ``preprocess`` accepts; one image gives one result, a list gives a list.
+many threads. Images may be anything ``preprocess`` accepts; one image gives one result, a list gives a list (and
+the first unreadable image raises). The ``*_many`` methods answer each input on its own: an input that cannot be
+read gets an ``ItemError`` naming it, and the others are still answered.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..data.charset import UNKNOWN
-from ..data.preprocess import IMAGE_SIZE, preprocess
+from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
 from .artifacts import Artifacts, ArtifactsError, load_artifacts
-from .results import Classification, Verification
+from .results import Classification, ItemError, Verification
+
+if TYPE_CHECKING:
+    from .diagnose import Diagnosis
 
 BATCH = 256  # images per ONNX call: bounds memory on big folders
 _DROP_TEMPLATES_LOCK = threading.Lock()
@@ -132,6 +138,56 @@ class Recognizer:
 
         return diagnose(image_or_strokes, target, recognizer=self, timeout_s=timeout_s)
 
+    # ------------------------------------------------------------ many inputs, an answer or an error each
+
+    def classify_many(self, items: Sequence[Any], top_k: int = 5, names: Sequence[str] | None = None,
+                      on_read: Callable[[int], None] | None = None) -> list[Classification | ItemError]:
+        """``classify`` of each input (anything ``classify`` takes for one image), in order; an unreadable one
+        gets an ``ItemError`` instead and the rest are answered. ``names``: what errors call each input
+        (default: its path, else ``item N``); ``on_read(1)`` after each input is read (a progress bar)."""
+        x, ok, out = read_inputs(items, names, on_read)
+        probs, _ = self.run(x)
+        for i, result in zip(ok, self.classify_probs(probs, top_k), strict=True):
+            out[i] = result
+        return out
+
+    def verify_many(self, items: Sequence[Any], target: str | Sequence[str], names: Sequence[str] | None = None,
+                    on_read: Callable[[int], None] | None = None) -> list[Verification | ItemError]:
+        """``verify`` of each input against ``target`` (one character, or one per input), in order; an unreadable
+        input gets an ``ItemError`` and the rest are answered (``names``, ``on_read``: as ``classify_many``)."""
+        items = list(items)
+        targets = [target] * len(items) if isinstance(target, str) else list(target)
+        if len(targets) != len(items):
+            raise ValueError(f"{len(items)} images but {len(targets)} targets")
+        x, ok, out = read_inputs(items, names, on_read)
+        probs, emb = self.run(x)
+        for i, result in zip(ok, self.verify_outputs(probs, emb, [targets[i] for i in ok]), strict=True):
+            out[i] = result
+        return out
+
+    def diagnose_many(self, items: Sequence[Any], target: str | Sequence[str], names: Sequence[str] | None = None,
+                      timeout_s: float | None = 10.0) -> list[Diagnosis | ItemError]:
+        """``diagnose`` of each input (an image or strokes) against ``target`` (one character, or one per input),
+        in order: a ``Diagnosis`` each, or an ``ItemError`` for an input that cannot be read, a target without
+        stroke data, or a diagnosis past ``timeout_s`` (each input gets its own deadline)."""
+        from .budget import DiagnosisTimeout
+        from .diagnose import diagnose_analysis
+
+        items = list(items)
+        targets = [target] * len(items) if isinstance(target, str) else list(target)
+        if len(targets) != len(items):
+            raise ValueError(f"{len(items)} inputs but {len(targets)} targets")
+        out: list[Diagnosis | ItemError] = []
+        for i, (item, t) in enumerate(zip(items, targets, strict=True)):
+            given = names[i] if names is not None else None
+            try:
+                out.append(diagnose_analysis(item, t, recognizer=self, timeout_s=timeout_s, name=given)[0])
+            except KeyError as e:  # a target without stroke data: the message is KeyError's argument
+                out.append(ItemError(i, given or _name(item, i), str(e.args[0]) if e.args else str(e)))
+            except (InvalidImageError, DiagnosisTimeout) as e:
+                out.append(ItemError(i, given or _name(item, i), str(e)))
+        return out
+
     # ------------------------------------------------------------ on model outputs (CLI, service, evaluation)
 
     def classify_probs(self, probs: np.ndarray, top_k: int = 5) -> list[Classification]:
@@ -176,6 +232,34 @@ class Recognizer:
                 self.classes[int(ev.top[j])] if reason == "other_character" else None,
                 int(ev.drop_stroke[j]) if reason == "missing_stroke" else None)
         return out
+
+
+def read_inputs(items: Sequence[Any], names: Sequence[str] | None = None,
+                on_read: Callable[[int], None] | None = None) -> tuple[np.ndarray, list[int], list[Any]]:
+    """Preprocess each input on its own: (float32 [M, 40, 40] of the readable ones, their indices, a list as long
+    as ``items`` holding an ``ItemError`` at each unreadable one and None elsewhere). ``names``: what errors call
+    each input (default: preprocess's own wording; ``ItemError.item`` is then the path, else ``item N``);
+    ``on_read(1)`` after each input."""
+    items = list(items)
+    if names is not None and len(names) != len(items):
+        raise ValueError(f"{len(items)} inputs but {len(names)} names")
+    xs, ok, out = [], [], [None] * len(items)
+    for i, item in enumerate(items):
+        given = names[i] if names is not None else None
+        try:
+            xs.append(preprocess(item, name=given))
+            ok.append(i)
+        except InvalidImageError as e:
+            out[i] = ItemError(i, given or _name(item, i), str(e))
+        if on_read is not None:
+            on_read(1)
+    x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    return x, ok, out
+
+
+def _name(item: Any, index: int) -> str:
+    """What an error calls an input nobody named: its path, else its position."""
+    return str(item) if isinstance(item, (str, os.PathLike)) else f"item {index}"
 
 
 def _prep(images: Any, batch: bool) -> np.ndarray:

@@ -67,3 +67,17 @@ class Verification:
         return {"target": self.target, "verdict": self.verdict, "similarity": _r(self.similarity),
                 "threshold": _r(self.threshold), "score": _r(self.score), "probability": _r(self.probability),
                 "rank": self.rank, "reason": self.reason, "other": self.other, "missing_stroke": self.missing_stroke}
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """One input of a batch call (``Recognizer.classify_many`` …) that got no answer: its position, its name (the
+    path, a name given by the caller, or ``item N``) and why (the decoder's message); the other inputs are
+    answered."""
+
+    index: int
+    item: str
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "error": self.error}
