@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-SNIPPET = Path(__file__).parent / "data" / "spec_quickstart.py"
+SNIPPET = Path(__file__).resolve().parents[1] / "fixtures" / "spec_quickstart.py"
 
 HARNESS = """
 import json, sys

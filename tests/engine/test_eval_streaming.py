@@ -23,7 +23,7 @@ from hanzicheck.engine.pairs import data_pairs, load_labelled, pair_evidence
 from hanzicheck.inference.recognizer import Recognizer
 from hanzicheck.inference.verdict import accepted, scores
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_eval_memory.py"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_eval_memory.py"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("keras")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "train_local_cluster.sh"
 HANZICHECK = Path(sys.executable).with_name("hanzicheck")
 

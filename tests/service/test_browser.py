@@ -34,7 +34,7 @@ from fake_artifacts import write_fake_artifacts
 from hanzicheck.data.preprocess import preprocess
 from hanzicheck.data.render import render_strokes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "chrome")  # looked up on PATH, in this order
 TEN = [[[0, 512], [1024, 512]], [[512, 0], [512, 1024]]]  # 十 in the 1024 box

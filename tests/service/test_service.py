@@ -376,7 +376,7 @@ def test_page_and_its_files_are_served(client):
 
 
 def test_vendored_runtime_is_the_pinned_one():
-    pins = json.loads((Path(__file__).resolve().parents[1] / "web" / "package.json").read_text())["dependencies"]
+    pins = json.loads((Path(__file__).resolve().parents[2] / "web" / "package.json").read_text())["dependencies"]
     head = (static_dir() / "ort" / "ort.wasm.min.js").read_text(encoding="utf-8")[:200]
     assert f"ONNX Runtime Web v{pins['onnxruntime-web']}" in head, "run `node web/vendor.mjs` after changing the pin"
 
