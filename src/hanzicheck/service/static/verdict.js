@@ -1,7 +1,7 @@
 // The verify rule of hanzicheck.inference.verdict, line for line, so that the page's in-browser verdict is the
 // server's: score = similarity + prob_weight·max(ln p, log_p_floor);
 // correct ⇔ rank ≤ max_rank and drop margin ≤ max_drop_margin and score ≥ threshold; a refusal names its reason
-// (missing_stroke, other_character, far_from_template). tests/test_browser.py checks page and Python on the same
+// (missing_stroke, other_character, far_from_template). tests/service/test_browser.py checks page and Python on the same
 // drawings.
 
 // float16 little-endian bytes → Float32Array (the drop templates travel as float16 to halve their size)
