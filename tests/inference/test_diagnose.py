@@ -141,6 +141,8 @@ def test_diagnose_many_answers_each_input_and_names_the_bad_ones(db, fake_rec):
     assert isinstance(res[1], ItemError) and res[1].item == "b" and res[1].error.startswith("b")
     assert isinstance(res[2], ItemError) and res[2].index == 2 and "A" in res[2].error  # no stroke data
     assert fake_rec.diagnose_many([img], "大")[0] == res[0]
+    with pytest.raises(ValueError, match="1 inputs but 2 names"):
+        fake_rec.diagnose_many([img], "大", names=["a", "b"])
 
 
 def _analysis(scores, missing=()):

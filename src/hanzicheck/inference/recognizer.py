@@ -177,6 +177,8 @@ class Recognizer:
         targets = [target] * len(items) if isinstance(target, str) else list(target)
         if len(targets) != len(items):
             raise ValueError(f"{len(items)} inputs but {len(targets)} targets")
+        if names is not None and len(names) != len(items):
+            raise ValueError(f"{len(items)} inputs but {len(names)} names")
         out: list[Diagnosis | ItemError] = []
         for i, (item, t) in enumerate(zip(items, targets, strict=True)):
             given = names[i] if names is not None else None
