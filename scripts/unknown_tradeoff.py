@@ -1,7 +1,8 @@
 """The Unknown trade-off: for extra offsets subtracted from a model's Unknown log-probability, the share of HSK1
 samples answered Unknown, HSK1 top-1, and the share of non-HSK1 samples still rejected, per source.
 
-Usage: python scripts/unknown_tradeoff.py MODEL DATA.npz [DATA.npz ...]   (npz: images, labels[, writers])
+Usage: python scripts/unknown_tradeoff.py [--offsets=-0.5,0,0.5] MODEL DATA.npz [DATA.npz ...]
+(npz: images, labels[, writers]); a negative offset answers Unknown more often.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hanzicheck.inference.recognizer import Recognizer, answers
 OFFSETS = (0.0, 0.5, 1.0, 2.0, 3.0)
 
 
-def main(model: str, paths: list[str]) -> None:
+def main(model: str, paths: list[str], offsets: tuple[float, ...] = OFFSETS) -> None:
     rec = Recognizer.load(model)
     unknown = len(rec.classes) - 1
     index = {c: i for i, c in enumerate(rec.classes)}
@@ -31,7 +32,7 @@ def main(model: str, paths: list[str]) -> None:
         truth = np.array([index.get(lab, unknown) for lab in labels])
         known = truth != unknown
         logp = np.log(np.maximum(probs, 1e-12))
-        for off in OFFSETS:
+        for off in offsets:
             shifted = logp.copy()
             shifted[:, unknown] -= off
             p = np.exp(shifted - shifted.max(axis=1, keepdims=True))
@@ -43,6 +44,10 @@ def main(model: str, paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    chosen = OFFSETS
+    if args and args[0].startswith("--offsets="):
+        chosen = tuple(float(v) for v in args.pop(0).split("=", 1)[1].split(","))
+    if len(args) < 2:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2:])
+    main(args[0], args[1:], chosen)
