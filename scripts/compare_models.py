@@ -14,26 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from hanzicheck.data.preprocess import preprocess
+from hanzicheck.engine.answered import answer_npz
 from hanzicheck.engine.intervals import paired_difference
-from hanzicheck.inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD
-from hanzicheck.inference.recognizer import Recognizer, answers
-
-
-def _answers(rec: Recognizer, x: np.ndarray) -> np.ndarray:
-    probs, _ = rec.run(x)
-    return answers(probs, len(rec.classes) - 1, DEFAULT_CONFIDENCE_THRESHOLD)
+from hanzicheck.inference.recognizer import Recognizer
 
 
 def compare(a: Recognizer, b: Recognizer, path: Path) -> dict:
-    with np.load(path) as z:
-        images, labels, writers = z["images"], z["labels"].astype(str), z["writers"].astype(str)
-    x = np.stack([preprocess(im, allow_blank=True) for im in images])
-    unknown = len(a.classes) - 1
-    index = {c: i for i, c in enumerate(a.classes)}
-    truth = np.array([index.get(lab, unknown) for lab in labels])
-    pa, pb = _answers(a, x), _answers(b, x)
-    known = truth != unknown
+    first, second = answer_npz(a, path), answer_npz(b, path)
+    pa, pb = first.pred, second.pred
+    truth, labels, writers, unknown, known = first.truth, first.labels, first.writers, first.unknown, first.known
     out: dict = {"source": path.name, "hsk1": int(known.sum()), "other": int((~known).sum())}
 
     def diff(mask: np.ndarray, hit_a: np.ndarray, hit_b: np.ndarray) -> dict:

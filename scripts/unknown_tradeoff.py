@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hanzicheck.data.preprocess import preprocess
+from hanzicheck.engine.answered import answer_npz
 from hanzicheck.inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD
 from hanzicheck.inference.recognizer import Recognizer, answers
 
@@ -22,16 +22,12 @@ OFFSETS = (0.0, 0.5, 1.0, 2.0, 3.0)
 def main(model: str, paths: list[str], offsets: tuple[float, ...] = OFFSETS) -> None:
     rec = Recognizer.load(model)
     unknown = len(rec.classes) - 1
-    index = {c: i for i, c in enumerate(rec.classes)}
     print("| source | extra offset | HSK1 top-1 | HSK1 answered Unknown | non-HSK1 rejected |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for path in paths:
-        with np.load(path) as z:
-            images, labels = z["images"], z["labels"].astype(str)
-        probs, _ = rec.run(np.stack([preprocess(im, allow_blank=True) for im in images]))
-        truth = np.array([index.get(lab, unknown) for lab in labels])
-        known = truth != unknown
-        logp = np.log(np.maximum(probs, 1e-12))
+        a = answer_npz(rec, path)
+        truth, known = a.truth, a.known
+        logp = np.log(np.maximum(a.probs, 1e-12))
         for off in offsets:
             shifted = logp.copy()
             shifted[:, unknown] -= off

@@ -11,13 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from hanzicheck.data.charset import hsk1_chars
-from hanzicheck.data.preprocess import preprocess
+from hanzicheck.engine.answered import answer_npz
 from hanzicheck.engine.intervals import writer_interval
-from hanzicheck.inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD
-from hanzicheck.inference.recognizer import Recognizer, answers
+from hanzicheck.inference.recognizer import Recognizer
 
 
 def _fmt(r: tuple[float, float, float]) -> str:
@@ -25,16 +22,8 @@ def _fmt(r: tuple[float, float, float]) -> str:
 
 
 def source_figures(rec: Recognizer, path: Path) -> dict:
-    with np.load(path) as z:
-        images, labels, writers = z["images"], z["labels"].astype(str), z["writers"].astype(str)
-    x = np.stack([preprocess(im, allow_blank=True) for im in images])
-    probs, _ = rec.run(x)
-    classes = list(rec.classes)
-    unknown = len(classes) - 1
-    pred = answers(probs, unknown, DEFAULT_CONFIDENCE_THRESHOLD)
-    index = {c: i for i, c in enumerate(classes)}
-    truth = np.array([index.get(lab, unknown) for lab in labels])
-    known = truth != unknown
+    a = answer_npz(rec, path)
+    pred, truth, labels, writers, unknown, known = a.pred, a.truth, a.labels, a.writers, a.unknown, a.known
     out = {"source": path.name, "hsk1": int(known.sum()), "other": int((~known).sum()), "per_char": {}}
     if known.any():
         out["top1"] = writer_interval(pred[known] == truth[known], writers[known])
