@@ -40,7 +40,8 @@ def _cases(examples: Path) -> list[tuple[str, object, str]]:
     medians = synth.db.get(DEMO_CHAR).medians  # leave out its longest stroke, as a hurried learner might
     longest = int(np.argmax([np.hypot(*np.diff(np.asarray(m, float), axis=0).T).sum() for m in medians]))
     cases.append((f"synth {DEMO_CHAR}", full, DEMO_CHAR))
-    cases.append((f"synth {DEMO_CHAR} without stroke {longest}", synth.char(DEMO_CHAR, rng, drop=[longest]),
+    # named as a learner counts (stroke 1 = the first), like verify's reasons; diagnose's list below is 0-based
+    cases.append((f"synth {DEMO_CHAR} without stroke {longest + 1}", synth.char(DEMO_CHAR, rng, drop=[longest]),
                   DEMO_CHAR))
     return cases
 
@@ -82,7 +83,7 @@ def demo(
     console = Console() if sys.stdout.isatty() else Console(width=150)  # pipes and CI logs: one line per row
     console.print(table)
     console.print(f"{correct}/{total} classified as expected. Try: hanzicheck classify examples/ --json")
-    name, image, label = _cases(examples)[-1]  # the character with its last stroke left out
+    name, image, label = _cases(examples)[-1]  # the character with its longest stroke left out
     found = recognizer.diagnose(image, label)
     missing = ", ".join(str(i) for i in found.missing_strokes) or "none"
     console.print(f"Which stroke is missing? hanzicheck diagnose on '{name}': {found.verdict}, missing strokes "
