@@ -42,3 +42,15 @@ def tiny_run(tmp_path_factory) -> Path:
 def tiny_artifacts(tiny_run: Path) -> Path:
     """The artifacts folder (model.onnx, templates.npz, metadata.json) of the tiny model."""
     return tiny_run
+
+
+@pytest.fixture(scope="session")
+def db():
+    """The stroke data (npm ``hanzi-writer-data``, cached); the test is skipped where it cannot be downloaded."""
+    from hanzicheck.data.download import DownloadError
+    from hanzicheck.data.strokes import default_db
+
+    try:
+        return default_db()
+    except DownloadError as e:
+        pytest.skip(f"stroke data unavailable: {e}")

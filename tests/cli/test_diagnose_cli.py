@@ -8,19 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hanzicheck.data.download import DownloadError
 from hanzicheck.data.render import render_strokes
-from hanzicheck.data.strokes import default_db
 
 typer_testing = pytest.importorskip("typer.testing")
-
-
-@pytest.fixture(scope="module")
-def db():
-    try:
-        return default_db()
-    except DownloadError as e:
-        pytest.skip(f"stroke data unavailable: {e}")
 
 
 @pytest.fixture(scope="module")

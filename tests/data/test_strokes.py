@@ -9,15 +9,7 @@ import pytest
 
 from hanzicheck.data.charset import hsk1_chars
 from hanzicheck.data.download import DownloadError
-from hanzicheck.data.strokes import StrokeDB, default_db, flatten_path
-
-
-@pytest.fixture(scope="module")
-def db() -> StrokeDB:
-    try:
-        return default_db()
-    except DownloadError as e:
-        pytest.skip(f"stroke data unavailable: {e}")
+from hanzicheck.data.strokes import StrokeDB, flatten_path
 
 
 def test_wo_has_seven_strokes_with_medians_in_the_box_y_down(db):

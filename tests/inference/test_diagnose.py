@@ -7,18 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from hanzicheck.data.download import DownloadError
 from hanzicheck.data.render import render_strokes
-from hanzicheck.data.strokes import default_db
 from hanzicheck.inference.diagnose import Diagnosis, InkError, analyse, diagnose
-
-
-@pytest.fixture(scope="module")
-def db():
-    try:
-        return default_db()
-    except DownloadError as e:
-        pytest.skip(f"stroke data unavailable: {e}")
 
 
 def slanted(medians, drop=(), shear=0.15, scale=(1.0, 0.9)):

@@ -21,7 +21,7 @@ from PIL import Image
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from fake_artifacts import drawings, write_fake_artifacts  # noqa: E402
+from fake_artifacts import drawings  # noqa: E402
 from hanzicheck.data.charset import hsk1_chars  # noqa: E402
 from hanzicheck.data.pinyin import pinyin  # noqa: E402
 from hanzicheck.data.render import render_strokes  # noqa: E402
@@ -38,16 +38,6 @@ def png(image: np.ndarray, mode: str | None = None) -> bytes:
     im = Image.fromarray(image)
     (im.convert(mode) if mode else im).save(buf, "PNG")
     return buf.getvalue()
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    return write_fake_artifacts(tmp_path_factory.mktemp("fake_model"))
-
-
-@pytest.fixture(scope="module")
-def recognizer(artifacts: Path) -> Recognizer:
-    return Recognizer.load(artifacts)
 
 
 @pytest.fixture(scope="module")

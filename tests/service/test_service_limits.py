@@ -9,7 +9,6 @@ import resource
 import socket
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,20 +17,8 @@ from PIL import Image
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from fake_artifacts import write_fake_artifacts  # noqa: E402
-from hanzicheck.inference.recognizer import Recognizer  # noqa: E402
 from hanzicheck.service.app import create_app  # noqa: E402
 from hanzicheck.service.settings import Settings  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    return write_fake_artifacts(tmp_path_factory.mktemp("fake_model"))
-
-
-@pytest.fixture(scope="module")
-def recognizer(artifacts: Path) -> Recognizer:
-    return Recognizer.load(artifacts)
 
 
 @pytest.fixture(scope="module")
