@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny trained model (trained once per session by our own training code)."""
+"""Shared fixtures: a tiny trained model (trained once per session by our own training code), the stroke data,
+and a fake model with exact answers (`fake_artifacts.py`) and its recogniser."""
 
 from __future__ import annotations
 
@@ -54,3 +55,19 @@ def db():
         return default_db()
     except DownloadError as e:
         pytest.skip(f"stroke data unavailable: {e}")
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    """A fake model's artifacts folder (``fake_artifacts.py``: exact, hand-made answers), one per test module."""
+    from fake_artifacts import write_fake_artifacts
+
+    return write_fake_artifacts(tmp_path_factory.mktemp("fake_model"))
+
+
+@pytest.fixture(scope="module")
+def recognizer(artifacts: Path):
+    """The recogniser of ``artifacts`` (the fake model unless a module defines its own ``artifacts``)."""
+    from hanzicheck.inference.recognizer import Recognizer
+
+    return Recognizer.load(artifacts)
