@@ -144,6 +144,26 @@ def test_fragments_keep_at_least_three_strokes(synth, monkeypatch):
     assert kept and min(kept) >= FRAGMENT_MIN_STROKES == 3
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_fragment_hsk1_share_picks_where_fragments_are_cut_from(synth, monkeypatch, share):
+    s = Synthesizer(synth.db, SynthConfig(fragment_hsk1_share=share))
+    s._other_chars()  # built once from every HSK1 character: before the count starts
+    cut_from = []
+    real_prepared = s.prepared
+    monkeypatch.setattr(s, "prepared", lambda c: cut_from.append(c) or real_prepared(c))
+    monkeypatch.setattr(s, "_write", lambda lines, comps, rng: None)
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        s._fragment(rng)
+    hsk1 = set(hsk1_chars())
+    assert len(cut_from) == 40 and all((c in hsk1) == (share == 1.0) for c in cut_from)
+
+
+def test_fragment_hsk1_share_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match="fragment_hsk1_share"):
+        SynthConfig(fragment_hsk1_share=1.5)
+
+
 def test_synth_batch_is_model_ready_and_deterministic():
     ids = np.array([0, 5, 177, UNKNOWN_INDEX, UNKNOWN_INDEX])
     try:

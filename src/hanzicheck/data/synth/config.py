@@ -88,6 +88,7 @@ class SynthConfig:
     unknown_weights: tuple[tuple[str, float], ...] = (
         ("other_char", 0.45), ("fragment", 0.12), ("latin", 0.18), ("mnist", 0.13), ("scribble", 0.12),
     )
+    fragment_hsk1_share: float = 0.5  # of the fragments, the share cut from HSK1 characters (the rest: other hanzi)
 
     @classmethod
     def plain(cls, **overrides) -> SynthConfig:
@@ -123,6 +124,8 @@ class SynthConfig:
             raise ValueError(f"SynthConfig.fonts: a list of font names (e.g. [\"long-cang\"]), got {self.fonts!r}")
         if self.supersample < 1:
             raise ValueError(f"SynthConfig.supersample must be ≥ 1, got {self.supersample}")
+        if not 0.0 <= self.fragment_hsk1_share <= 1.0:
+            raise ValueError(f"SynthConfig.fragment_hsk1_share must be in [0, 1], got {self.fragment_hsk1_share}")
         kinds = {k for k, _ in self.unknown_weights}
         bad = kinds - {"other_char", "fragment", "latin", "mnist", "scribble"}
         if bad:

@@ -176,7 +176,7 @@ class Synthesizer:
         return self._others
 
     def _fragment(self, rng: np.random.Generator) -> np.ndarray | None:
-        pool = self._hsk1 if rng.random() < 0.5 else self._other_chars()[0]
+        pool = self._hsk1 if rng.random() < self.config.fragment_hsk1_share else self._other_chars()[0]
         prep = self.prepared(pool[int(rng.integers(len(pool)))])
         n = len(prep.lines)
         if n < FRAGMENT_MIN_STROKES + 1:
