@@ -27,9 +27,14 @@ CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): se
   --data "$CURSIVE/cursive_eval_font.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --json \
   > "$REPORT.summary.json"
 # verify's four figures per source (correct accepted; wrong_char / lookalike / missing_stroke rejected) with
-# messier synthesised negatives, at the shipped thresholds: $REPORT-verify/report.md
+# messier synthesised negatives, at the shipped thresholds: $REPORT-verify/report.md. pen_drop_pairs.csv is built
+# like the held-out set: canvas-style drawings, each a correct, wrong_char and lookalike pair, and the same drawing
+# without one long pen-down run as the missing_stroke impostor.
+[ -f "$CURSIVE/pen_drop_pairs.csv" ] || .venv/bin/python scripts/make_verify_pairs.py "$CURSIVE/pen_drop_pairs.csv" \
+  4 1 scripts/stress_synth.json
 .venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
-  --data "$CURSIVE/cursive_eval_cursive.npz" --data "$CURSIVE/cursive_eval_font.npz" --synth 4 --seed 1 \
+  --data "$CURSIVE/cursive_eval_cursive.npz" --data "$CURSIVE/cursive_eval_font.npz" \
+  --data "$CURSIVE/pen_drop_pairs.csv" --synth 4 --seed 1 \
   --synth-config scripts/stress_synth.json --report "$REPORT-verify" --json > "$REPORT-verify.summary.json"
 # Per source and per character with 95 % bootstrap intervals over writers (the model card's 178-character section)
 .venv/bin/python scripts/writer_intervals.py "$RUN" "$REPORT/intervals.json" "$RUN/dev_split/eval_writers26-50.npz" \

@@ -332,3 +332,22 @@ def test_a_five_stroke_character_can_lose_two_strokes(synth):
     rng = np.random.default_rng(0)
     kept = {len(synth.negative(five[0], "missing_stroke", rng)[1].get("dropped", ())) for _ in range(40)}
     assert kept <= {1, 2} and 2 in kept  # once raised ValueError (rng.integers(2, 2)) 30 % of the time
+
+
+def test_pen_drop_pair_is_the_same_drawing_without_one_long_pen_down_run(synth):
+    """The held-out set's missing_stroke impostor: a fluent writer's drawing with one long pen-down run removed."""
+    even_ink = dict(stroke_ink_prob=0.0, connector_ink=(1.0, 1.0))  # else a run's lighter travel can cover another
+    s = Synthesizer(synth.db, SynthConfig(**even_ink, separate_prob=0.0, join_prob=(0.5, 0.5)), canvas=128)
+    rng = np.random.default_rng(4)
+    pairs = [p for p in (s.pen_drop_pair(c, rng) for c in "我好冷分读茶话现") if p is not None]
+    assert len(pairs) >= 6
+    for whole, dropped, info in pairs:
+        assert whole.shape == dropped.shape == (128, 128)
+        assert (dropped.astype(int) >= whole.astype(int) - 1).all()  # nothing drawn that the whole lacks
+        darkness = lambda img: (255 - img.astype(int)).sum()  # noqa: E731  (thin pens draw grey lines)
+        assert darkness(dropped) < 0.9 * darkness(whole)  # and a long run is gone
+        assert info["runs"] >= 2 and 0 <= info["run"] < info["runs"]
+
+
+def test_pen_drop_pair_needs_two_pen_down_runs(synth):
+    assert synth.pen_drop_pair("一", np.random.default_rng(0)) is None

@@ -265,9 +265,10 @@ def _line(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: int, ink: int = 255)
 
 
 def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthConfig, canvas: int,
-                strokes: int) -> np.ndarray:
+                strokes: int, skip: int | None = None) -> np.ndarray:
     """Draw pen-down runs (of ``strokes`` strokes in all) with a pen 2–5% of the character box (sometimes
-    wider), the pen's travel thinner and lighter."""
+    wider), the pen's travel thinner and lighter. ``skip``: a run placed and drawn like the others but left off
+    the paper (the same drawing with that pen-down stroke missing, for the same ``rng`` state)."""
     big = canvas * cfg.supersample
     scale, offset, small = _placement(np.concatenate([g for g, _ in groups]), rng, cfg, big, strokes)
     wide = rng.random() < cfg.wide_pen_prob
@@ -277,11 +278,12 @@ def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthCon
     travel_ink = round(255 * _u(rng, cfg.connector_ink))
     uneven = rng.random() < cfg.stroke_ink_prob
     img = Image.new("L", (big, big), 0)
-    draw = ImageDraw.Draw(img)
-    for points, mask in groups:
+    ink, nowhere = ImageDraw.Draw(img), ImageDraw.Draw(Image.new("L", (big, big), 0))  # nowhere: the skipped run
+    for k, (points, mask) in enumerate(groups):
         xy = points * scale + offset
         w = max(1.0, pen * float(np.exp(rng.normal(0, cfg.pressure))))
         level = round(255 * _u(rng, cfg.stroke_ink)) if uneven else 255  # pressure shows as darkness too
+        draw = nowhere if k == skip else ink
         if mask is None or (travel > 0.9 and travel_ink > 240):
             pieces = [(0, len(xy))]
         else:

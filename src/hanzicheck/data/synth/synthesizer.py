@@ -21,7 +21,7 @@ from ..preprocess import IMAGE_SIZE, preprocess
 from ..strokes import BOX, StrokeDB, default_db
 from .config import SynthConfig
 from .latin import latin_glyphs, scribble
-from .render import deform, draw_groups, draw_polygons, finish, join
+from .render import Group, deform, draw_groups, draw_polygons, finish, join
 from .shapes import PreparedChar, StrokeMatcher, prepare
 
 __all__ = ["NEGATIVE_KINDS", "SynthConfig", "Synthesizer", "synth_batch"]
@@ -60,11 +60,33 @@ class Synthesizer:
 
     def _write(self, lines: Sequence[np.ndarray], components: Sequence[Sequence[int]],
                rng: np.random.Generator) -> np.ndarray:
+        return draw_groups(self._pen_runs(lines, components, rng), rng, self.config, self.canvas, len(lines))
+
+    def _pen_runs(self, lines: Sequence[np.ndarray], components: Sequence[Sequence[int]],
+                  rng: np.random.Generator) -> list[Group]:
+        """The pen-down runs of one person's writing of ``lines``: deformed, joined, smoothed (not yet drawn)."""
         cfg = self.config
         hurry = rng.random()  # one latent: hurried writers join more strokes and place them less precisely
         mess = cfg.messiness[0] + (cfg.messiness[1] - cfg.messiness[0]) * (0.5 * hurry + 0.5 * rng.random())
         strokes = deform(lines, components, rng, cfg, mess=mess)
-        return draw_groups(join(strokes, rng, cfg, hurry, components), rng, cfg, self.canvas, len(lines))
+        return join(strokes, rng, cfg, hurry, components)
+
+    def pen_drop_pair(self, char: str, rng: np.random.Generator, long_share: float = 0.5
+                      ) -> tuple[np.ndarray, np.ndarray, dict] | None:
+        """The same handwritten ``char`` twice: whole, and with one long pen-down run left off the paper (a run
+        at least ``long_share`` as long as the longest). This is how a missing stroke looks in fluent writing,
+        where one pen-down run is often several reference strokes. None when the writing is a single run."""
+        prep = self.prepared(char)
+        seed = int(rng.integers(2**63))
+        runs = self._pen_runs(prep.lines, prep.components, np.random.default_rng([seed, 0]))
+        if len(runs) < 2:
+            return None
+        lengths = np.array([float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum()) for points, _ in runs])
+        k = int(rng.choice(np.flatnonzero(lengths >= long_share * lengths.max())))
+        whole, dropped = (draw_groups(runs, np.random.default_rng([seed, 1]), self.config, self.canvas,
+                                      len(prep.lines), skip=skip) for skip in (None, k))
+        return whole, dropped, {"kind": "missing_stroke", "char": char, "run": k, "runs": len(runs),
+                                "share_of_ink": float(lengths[k] / lengths.sum())}
 
     def _outline(self, char: str, keep: list[int], rng: np.random.Generator) -> np.ndarray:
         polys = self._outlines.get(char)
