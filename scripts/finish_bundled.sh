@@ -9,6 +9,7 @@ REPORT=${REPORT:-reports/bundled}
 mkdir -p "$(dirname "$REPORT")"
 BUNDLE=${BUNDLE:-src/hanzicheck/assets/model}  # set BUNDLE and DOCS elsewhere to judge a candidate first
 DOCS=${DOCS:-docs/bundled-model}
+ACCEPT=${ACCEPT:-0.95}  # verify operating point: at least this share of every calibration source's correct pairs accepted
 CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): seed 0 calibrates, seed 1 evaluates
 .venv/bin/python scripts/split_dev.py "$REAL" "$RUN/dev_split"
 [ -f "$CURSIVE/cursive_dev_font.npz" ] || .venv/bin/python scripts/make_cursive_dev.py "$CURSIVE" 8 0 cursive_dev
@@ -17,7 +18,7 @@ CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): se
 # source (writers 1–25, both cursive dev sources, synthesised pairs of every negative kind written messier).
 # Temperature and Unknown offset: those labelled sources and half of the UNIPEN Latin writers.
 .venv/bin/hanzicheck calibrate --model "$RUN" --data "$RUN/dev_split/calib_writers01-25.npz" \
-  --data "$CURSIVE/cursive_dev_cursive.npz" --data "$CURSIVE/cursive_dev_font.npz" --accept 0.95 \
+  --data "$CURSIVE/cursive_dev_cursive.npz" --data "$CURSIVE/cursive_dev_font.npz" --accept "$ACCEPT" \
   --synth 12 --synth-config scripts/stress_synth.json \
   --class-data "$RUN/dev_split/latin_calib_writers.npz" --json > "$RUN/calibration.json"
 # Evaluation on writers and draws the calibration never saw (Chinese MNIST 26–50, the other Latin half, the cursive
