@@ -98,6 +98,28 @@ def verdict_text(calibration: dict) -> str:
             "lookalike rejected | missing_stroke rejected |\n| --- | ---: | ---: | ---: | ---: |\n" + "\n".join(rows))
 
 
+def held_out_verify_rows(report: Path) -> list[str]:
+    """The four verify figures per source at the shipped thresholds, from finish_bundled.sh's last evaluate
+    (``REPORT-verify.summary.json``), on draws and writers calibration did not see; [] when it was not run."""
+    path = report.parent / f"{report.name}-verify.summary.json"
+    if not path.is_file():
+        return []
+    verify = json.loads(path.read_text(encoding="utf-8").splitlines()[0]).get("verify", {})
+    names = {**DEV_NAMES, "eval_writers26-50": "Chinese MNIST writers 26–50",
+             "cursive_eval_cursive": "cursive stress synthesiser (seed-1 draws)",
+             "cursive_eval_font": "held-out font Zhi Mang Xing (seed-1 draws)",
+             "pen_drop_pairs": "pairs built like the held-out set's (`pen_drop_pairs.csv`)",
+             "synth": "messier synthesised pairs (`stress_synth.json`)"}
+    keys = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
+    return ["At the shipped thresholds, on pairs calibration did not see (`finish_bundled.sh`'s last `evaluate`; "
+            "`pen_drop_pairs.csv`: canvas-style drawings, each a correct, wrong_char and lookalike pair, and the same "
+            "drawing without one long pen-down run as the missing_stroke impostor):", "",
+            "| source | correct accepted | wrong_char rejected | lookalike rejected | missing_stroke rejected |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *(f"| {names.get(Path(name).stem, name)} | " + " | ".join(pct(r.get(k)) for k in keys) + " |"
+              for name, r in verify.items()), ""]
+
+
 def calib_text(calibration: dict) -> str:
     """The labelled sources a calibration fitted on, by the card's names."""
     paths = [s.get("data") or s.get("class_data") for s in calibration.get("sources", [])]
@@ -276,6 +298,7 @@ def main(run: Path, report: Path) -> None:
         "",
         *verification_rows(evaluation),
         "",
+        *held_out_verify_rows(report),
         *diagnosis_rows(evaluation),
         *([ "## All 178 characters, with intervals over writers", "",
             "`scripts/writer_intervals.py` on the same real sources and on the cursive eval set (seed-1 draws of the "

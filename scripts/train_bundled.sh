@@ -14,8 +14,11 @@
 #   phase 3  --init phase 2, 30 min, 3e-4  scripts/bundled_config_phase3.json
 #   phase 4  --init phase 3, 65 min, 5e-4  scripts/bundled_config_phase4.json (+ fonts, wider pen, cursive dev)
 #   phase 5  --init phase 4, 40 min, 3e-4  scripts/bundled_config_phase5.json (+ hook_drop_prob, dot_merge_prob)
+#   phase 7  --init phase 5, 45 min, 3e-4  scripts/bundled_config_phase7.json (Unknown: more other hanzi, fragments
+#            of non-HSK1 characters only; phases 6 and 6b were dropped, see docs/training-history.md)
 # The shipped phase 4 started from the phase-3 bundle (the same weights as phase 3 with its calibration folded in,
-# which --init takes out again): PHASE3=src/hanzicheck/assets/model at commit 2df5b30.
+# which --init takes out again): PHASE3=src/hanzicheck/assets/model at commit 2df5b30. Likewise the shipped phase 7
+# started from the phase-5 bundle: PHASE5=src/hanzicheck/assets/model at commit db45720.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=${REAL:-../shared/data/real}
@@ -23,6 +26,7 @@ SCRATCH=${SCRATCH:-runs/scratch}
 PHASE2=${PHASE2:-runs/phase2}
 PHASE3=${PHASE3:-runs/phase3}
 PHASE4=${PHASE4:-runs/phase4}
+PHASE5=${PHASE5:-runs/phase5}
 RUN=${RUN:-runs/bundled}
 .venv/bin/python scripts/split_dev.py "$REAL" runs/dev_split
 .venv/bin/python scripts/make_cursive_dev.py runs/dev_split 8 0 cursive_dev
@@ -39,5 +43,7 @@ fi
   --seed 2 --lr 3e-4 --max-minutes "${MINUTES3:-30}"
 .venv/bin/hanzicheck train --out "$PHASE4" --force --init "$PHASE3" "${COMMON[@]}" "${CURSIVE[@]}" \
   --config scripts/bundled_config_phase4.json --seed 3 --lr 5e-4 --max-minutes "${MINUTES4:-65}"
-.venv/bin/hanzicheck train --out "$RUN" --force --init "$PHASE4" "${COMMON[@]}" "${CURSIVE[@]}" \
+.venv/bin/hanzicheck train --out "$PHASE5" --force --init "$PHASE4" "${COMMON[@]}" "${CURSIVE[@]}" \
   --config scripts/bundled_config_phase5.json --seed 4 --lr 3e-4 --max-minutes "${MINUTES5:-40}"
+.venv/bin/hanzicheck train --out "$RUN" --force --init "$PHASE5" "${COMMON[@]}" "${CURSIVE[@]}" \
+  --config scripts/bundled_config_phase7.json --seed 7 --lr 3e-4 --max-minutes "${MINUTES7:-45}"
