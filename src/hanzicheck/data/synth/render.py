@@ -278,7 +278,8 @@ def draw_groups(groups: Sequence[Group], rng: np.random.Generator, cfg: SynthCon
     travel_ink = round(255 * _u(rng, cfg.connector_ink))
     uneven = rng.random() < cfg.stroke_ink_prob
     img = Image.new("L", (big, big), 0)
-    ink, nowhere = ImageDraw.Draw(img), ImageDraw.Draw(Image.new("L", (big, big), 0))  # nowhere: the skipped run
+    ink = ImageDraw.Draw(img)
+    nowhere = None if skip is None else ImageDraw.Draw(Image.new("L", (big, big), 0))  # the skipped run goes here
     for k, (points, mask) in enumerate(groups):
         xy = points * scale + offset
         w = max(1.0, pen * float(np.exp(rng.normal(0, cfg.pressure))))
