@@ -12,6 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from hanzicheck.engine.report import VERIFY_FIGURES
 from hanzicheck.inference.calibration import Calibration
 
 
@@ -81,9 +82,6 @@ def verdict_text(calibration: dict) -> str:
     if not v:  # a calibration of the similarity-only rule
         return (f"Per-character similarity thresholds: global {calibration.get('global_threshold', 0):.3f}, per "
                 f"character {calibration.get('min', 0):.3f}–{calibration.get('max', 0):.3f}.")
-    rows = [f"| {name} | " + " | ".join(pct(r.get(k)) for k in (
-        "correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")) + " |"
-        for name, r in calibration.get("per_source", {}).items()]
     margin = "" if v.get("max_drop_margin") is None else \
         f", the drawing lies at most {v['max_drop_margin']:.3f} closer to a stroke-drop template than to the complete one"
     return (f"The verify rule (`hanzicheck/inference/verdict.py`): score = similarity + {v['prob_weight']:g}·max(ln p, "
@@ -94,8 +92,15 @@ def verdict_text(calibration: dict) -> str:
             f"characters and {calibration.get('impostor_pairs', 0):,} impostors; per-character thresholds "
             f"{calibration.get('min', 0):.3f}–{calibration.get('max', 0):.3f} (global "
             f"{calibration.get('global_threshold', 0):.3f}), shrunk toward the global one where a character has few "
-            "genuine pairs. On the calibration pairs:\n\n| source | correct accepted | wrong_char rejected | "
-            "lookalike rejected | missing_stroke rejected |\n| --- | ---: | ---: | ---: | ---: |\n" + "\n".join(rows))
+            "genuine pairs. On the calibration pairs:\n\n" + "\n".join(verify_table(calibration.get("per_source", {}))))
+
+
+def verify_table(per_source: dict, name=lambda source: source) -> list[str]:
+    """verify's four figures per source as a markdown table; ``name``: how a source is called in the card."""
+    return ["| source | correct accepted | wrong_char rejected | lookalike rejected | missing_stroke rejected |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *(f"| {name(source)} | " + " | ".join(pct(r.get(k)) for k in VERIFY_FIGURES) + " |"
+              for source, r in per_source.items())]
 
 
 def held_out_verify_rows(report: Path) -> list[str]:
@@ -110,14 +115,10 @@ def held_out_verify_rows(report: Path) -> list[str]:
              "cursive_eval_font": "held-out font Zhi Mang Xing (seed-1 draws)",
              "pen_drop_pairs": "pairs built like the held-out set's (`pen_drop_pairs.csv`)",
              "synth": "messier synthesised pairs (`stress_synth.json`)"}
-    keys = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
     return ["At the shipped thresholds, on pairs calibration did not see (`finish_bundled.sh`'s last `evaluate`; "
             "`pen_drop_pairs.csv`: canvas-style drawings, each a correct, wrong_char and lookalike pair, and the same "
             "drawing without one long pen-down run as the missing_stroke impostor):", "",
-            "| source | correct accepted | wrong_char rejected | lookalike rejected | missing_stroke rejected |",
-            "| --- | ---: | ---: | ---: | ---: |",
-            *(f"| {names.get(Path(name).stem, name)} | " + " | ".join(pct(r.get(k)) for k in keys) + " |"
-              for name, r in verify.items()), ""]
+            *verify_table(verify, lambda source: names.get(Path(source).stem, source)), ""]
 
 
 def calib_text(calibration: dict) -> str:

@@ -93,19 +93,18 @@ def _print_calibration(summary: dict[str, Any]) -> None:
     c.print("written to " + (summary["written"] or "nothing (dry run)"))
 
 
-VERIFY_COLUMNS = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
-
-
 def _rates_table(console, title: str, per_source: dict[str, dict[str, float]]) -> None:
     """Per source: correct pairs accepted and impostors rejected per kind (the issue's four figures)."""
     from rich.table import Table
 
+    from ..engine.report import VERIFY_FIGURES
+
     table = Table(title=f"verify {title}")
     table.add_column("source", no_wrap=True)
-    for col in VERIFY_COLUMNS:
+    for col in VERIFY_FIGURES:
         table.add_column(col.replace("_", " "), justify="right")
     for name, r in per_source.items():
-        table.add_row(name, *("—" if r.get(col) is None else f"{r[col]:.3f}" for col in VERIFY_COLUMNS))
+        table.add_row(name, *("—" if r.get(col) is None else f"{r[col]:.3f}" for col in VERIFY_FIGURES))
     console.print(table)
 
 

@@ -37,10 +37,9 @@ from .pairs import (
     synth_pairs,
 )
 from .progress import progress
-from .report import PairScores, write_report
+from .report import VERIFY_FIGURES, PairScores, write_report
 
 GENUINE_WORDS = {"genuine", "correct", "positive", "match", "true", "1"}
-VERIFY_FIGURES = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
 FRR_POINT = 0.05  # "false accepts at 5 % false rejects"
 RELIABILITY_BINS = 10
 

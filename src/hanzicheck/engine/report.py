@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+# verify's four figures per source (correct pairs accepted, each impostor kind rejected): report, CLI table, card
+VERIFY_FIGURES = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
+
 
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.2f} %"
@@ -185,8 +188,7 @@ def _markdown(m: dict[str, Any], plots: list[str]) -> str:
                   "| source | correct accepted | wrong_char rejected | lookalike rejected | missing_stroke rejected "
                   "|", "| --- | ---: | ---: | ---: | ---: |"]
         for name, r in ver.get("per_source", {}).items():
-            lines.append(f"| {name} | " + " | ".join(_pct(r.get(k)) for k in (
-                "correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")) + " |")
+            lines.append(f"| {name} | " + " | ".join(_pct(r.get(k)) for k in VERIFY_FIGURES) + " |")
     diag = m.get("diagnosis")
     if diag:
         lines += ["", "## Stroke diagnosis", "",
