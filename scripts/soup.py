@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from hanzicheck.data.dataset import BatchStream, synth_arrays
+from hanzicheck.data.synth.config import SynthConfig
 from hanzicheck.engine.callbacks import DevEval, recalibrate_batch_norm
 from hanzicheck.engine.export import compute_templates, write_artifacts
-from hanzicheck.engine.train import TrainConfig, _init_model, _load_concatenated, _synth_config
+from hanzicheck.engine.train import TrainConfig, init_model, load_labelled
 from hanzicheck.models import embedding_model
 
 SEED = 50_000  # batch-norm batches and templates: a seed no training run uses
@@ -48,8 +49,8 @@ def main() -> None:
     if args.out.exists():
         raise SystemExit(f"{args.out}: exists; choose a new folder")
     config = TrainConfig.from_dict({**json.loads(args.config.read_text()), "dev": args.dev})
-    synth_config = _synth_config(config.synth)
-    dev = DevEval.cap_unknown(_load_concatenated(config.dev), 3000)
+    synth_config = SynthConfig.from_overrides(config.synth)
+    dev = DevEval.cap_unknown(load_labelled(config.dev), 3000)
     stream = BatchStream(config.batch_size, SEED, config.unknown_fraction, synth_config, workers=0)
     batches = [x for x, _ in itertools.islice(iter(stream), config.bn_recalibration)]
 
@@ -57,7 +58,7 @@ def main() -> None:
         recalibrate_batch_norm(model, batches)
         return DevEval.evaluate(model, dev)
 
-    models = [_init_model(path) for path in args.ingredients]
+    models = [init_model(path) for path in args.ingredients]
     alone = [score(m) for m in models]
     for path, s in zip(args.ingredients, alone, strict=True):
         print(f"{path}: dev_score {s['dev_score']:.4f}", flush=True)
@@ -65,7 +66,7 @@ def main() -> None:
     soup, kept, steps = models[order[0]], [order[0]], []
     best = alone[order[0]]
     for i in order[1:]:
-        trial = _init_model(args.ingredients[order[0]])
+        trial = init_model(args.ingredients[order[0]])
         trial.set_weights(averaged([models[k] for k in kept + [i]]))
         s = score(trial)
         taken = args.uniform or s["dev_score"] >= best["dev_score"]
@@ -77,7 +78,7 @@ def main() -> None:
     tpl = synth_arrays(config.template_per_class, seed=SEED + 1, synth_config=synth_config)
     embed = embedding_model(soup)
     templates = compute_templates(lambda b: embed.predict(b, verbose=0), tpl.x, tpl.y)
-    record = {"ingredients": [args.ingredients[k] for k in kept], "alone": dict(zip(args.ingredients, alone)),
+    record = {"ingredients": [args.ingredients[k] for k in kept], "alone": dict(zip(args.ingredients, alone, strict=True)),
               "steps": steps, "dev": best}
     write_artifacts(soup, args.out, templates, {"training": {"config": asdict(config), "run": str(args.out)},
                                                 "soup": record})

@@ -116,7 +116,7 @@ def _model_config(name: str, overrides: dict):
     return ModelConfig(**{**PRESETS[name].to_dict(), **_model_overrides(overrides)})
 
 
-def _init_model(path: str):
+def init_model(path: str):
     """The model a fine-tune starts from: a .keras file, or the model.keras of a run or bundle folder. A softmax
     temperature and Unknown offset that ``hanzicheck export`` folded into the classifier are taken out again:
     training needs the network's own logits."""
@@ -145,7 +145,7 @@ def _one_hot(stream, smoothing_classes: int = NUM_CLASSES):
         yield x, eye[y]
 
 
-def _load_concatenated(paths: tuple[str, ...]) -> LabeledArrays | None:
+def load_labelled(paths: tuple[str, ...]) -> LabeledArrays | None:
     """Any labelled sources read with ``load_source`` (float32, as evaluation sees them) and joined into one set;
     None when there are none. Training reads the dev sources with it."""
     if not paths:
@@ -311,7 +311,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     synth_config = _synth_config(config.synth)
     files = load_training_sources(config.files, UnknownCap(config.file_unknown_per_class,
                                                            config.file_unknown_share, config.seed))
-    dev = _load_concatenated(config.dev)
+    dev = load_labelled(config.dev)
 
     pool = _class_pool(config.chars)
     n_classes = 178 if pool is None else len(pool)
@@ -340,7 +340,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
             model = keras.models.load_model(last)
             initial_epoch = state["epoch"]
         else:  # a fresh optimiser either way; resumed runs keep theirs
-            model = _init_model(config.init) if config.init else _new_model(config)
+            model = init_model(config.init) if config.init else _new_model(config)
             _compile(model, config, config.epochs * config.steps_per_epoch, learning_rate)
         if distributed:
             prepare_model(model, strat, (val.x[:2, ..., None], eye[val.y[:2]]))
