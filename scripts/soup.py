@@ -39,7 +39,7 @@ def averaged(models: list) -> list[np.ndarray]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("out", type=Path)
     parser.add_argument("config", type=Path)
     parser.add_argument("ingredients", nargs="+")
