@@ -38,6 +38,28 @@ def averaged(models: list) -> list[np.ndarray]:
     return [np.mean(ws, axis=0) for ws in zip(*(m.get_weights() for m in models), strict=True)]
 
 
+def cook(paths: list[str], score, uniform: bool = False):
+    """The soup of the models at ``paths`` and its record: ranked by ``score(model)["dev_score"]`` alone, each next
+    one kept where the average of those kept so far and it scores at least as well (every one with ``uniform``)."""
+    models = [init_model(path) for path in paths]
+    alone = [score(m) for m in models]
+    for path, s in zip(paths, alone, strict=True):
+        print(f"{path}: dev_score {s['dev_score']:.4f}", flush=True)
+    order = sorted(range(len(models)), key=lambda i: -alone[i]["dev_score"])
+    soup, kept, best, steps = models[order[0]], [order[0]], alone[order[0]], []
+    for i in order[1:]:
+        trial = init_model(paths[order[0]])  # a fresh model of the same architecture
+        trial.set_weights(averaged([models[k] for k in kept + [i]]))
+        s = score(trial)
+        taken = uniform or s["dev_score"] >= best["dev_score"]
+        steps.append({"ingredient": paths[i], "taken": taken, **s})
+        print(f"+ {paths[i]}: dev_score {s['dev_score']:.4f} ({'kept' if taken else 'left out'})", flush=True)
+        if taken:
+            soup, kept, best = trial, kept + [i], s
+    return soup, {"ingredients": [paths[k] for k in kept], "alone": dict(zip(paths, alone, strict=True)),
+                  "steps": steps, "dev": best}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("out", type=Path)
@@ -58,33 +80,15 @@ def main() -> None:
         recalibrate_batch_norm(model, batches)
         return DevEval.evaluate(model, dev)
 
-    models = [init_model(path) for path in args.ingredients]
-    alone = [score(m) for m in models]
-    for path, s in zip(args.ingredients, alone, strict=True):
-        print(f"{path}: dev_score {s['dev_score']:.4f}", flush=True)
-    order = sorted(range(len(models)), key=lambda i: -alone[i]["dev_score"])
-    soup, kept, steps = models[order[0]], [order[0]], []
-    best = alone[order[0]]
-    for i in order[1:]:
-        trial = init_model(args.ingredients[order[0]])
-        trial.set_weights(averaged([models[k] for k in kept + [i]]))
-        s = score(trial)
-        taken = args.uniform or s["dev_score"] >= best["dev_score"]
-        steps.append({"ingredient": args.ingredients[i], "taken": taken, **s})
-        print(f"+ {args.ingredients[i]}: dev_score {s['dev_score']:.4f} ({'kept' if taken else 'left out'})",
-              flush=True)
-        if taken:
-            soup, kept, best = trial, kept + [i], s
+    soup, record = cook(args.ingredients, score, args.uniform)
     tpl = synth_arrays(config.template_per_class, seed=SEED + 1, synth_config=synth_config)
     embed = embedding_model(soup)
     templates = compute_templates(lambda b: embed.predict(b, verbose=0), tpl.x, tpl.y)
-    record = {"ingredients": [args.ingredients[k] for k in kept], "alone": dict(zip(args.ingredients, alone, strict=True)),
-              "steps": steps, "dev": best}
     write_artifacts(soup, args.out, templates, {"training": {"config": asdict(config), "run": str(args.out)},
                                                 "soup": record})
     (args.out / "config.json").write_text(json.dumps(asdict(config), ensure_ascii=False, indent=2))
     (args.out / "soup.json").write_text(json.dumps(record, ensure_ascii=False, indent=2))
-    print(f"soup of {len(kept)}: dev_score {best['dev_score']:.4f} → {args.out}")
+    print(f"soup of {len(record['ingredients'])}: dev_score {record['dev']['dev_score']:.4f} → {args.out}")
 
 
 if __name__ == "__main__":
