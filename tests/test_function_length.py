@@ -3,21 +3,16 @@ word "long" or "length", or "over N lines")."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import textwrap
 from pathlib import Path
+
+from scripts_module import script
 
 REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 
 
 def _script():
-    """scripts/long_functions.py as a module (registered first: its dataclass looks its module up)."""
-    if "long_functions" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("long_functions", REPO / "scripts" / "long_functions.py")
-        sys.modules["long_functions"] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules["long_functions"]
+    return script("long_functions")
 
 
 def test_every_function_over_80_lines_says_why():

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 
-REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+from scripts_module import script
 
 
 def _soup():
-    if "soup" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("soup", REPO / "scripts" / "soup.py")
-        sys.modules["soup"] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules["soup"]
+    return script("soup")
 
 
 def _scores(*values):
