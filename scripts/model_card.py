@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from hanzicheck.engine.report import VERIFY_FIGURES
+from hanzicheck.engine.report import VERIFY_FIGURES, VERIFY_TABLE_HEAD
 from hanzicheck.inference.calibration import Calibration
 
 
@@ -97,8 +97,7 @@ def verdict_text(calibration: dict) -> str:
 
 def verify_table(per_source: dict, name=lambda source: source) -> list[str]:
     """verify's four figures per source as a markdown table; ``name``: how a source is called in the card."""
-    return ["| source | correct accepted | wrong_char rejected | lookalike rejected | missing_stroke rejected |",
-            "| --- | ---: | ---: | ---: | ---: |",
+    return [*VERIFY_TABLE_HEAD,
             *(f"| {name(source)} | " + " | ".join(pct(r.get(k)) for k in VERIFY_FIGURES) + " |"
               for source, r in per_source.items())]
 

@@ -11,6 +11,9 @@ import numpy as np
 
 # verify's four figures per source (correct pairs accepted, each impostor kind rejected): report, CLI table, card
 VERIFY_FIGURES = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
+# ... and the head of their markdown table
+VERIFY_TABLE_HEAD = ("| source | " + " | ".join(" ".join(f.rsplit("_", 1)) for f in VERIFY_FIGURES) + " |",
+                     "| --- |" + " ---: |" * len(VERIFY_FIGURES))
 
 
 def _pct(x: float | None) -> str:
@@ -185,8 +188,7 @@ def _markdown(m: dict[str, Any], plots: list[str]) -> str:
             lines.append(f"| {kind} | {r['impostors']:,} | {_f(r.get('auc'))} | {_pct(r.get('eer'))} | "
                          f"{_pct(r.get('far_at_5pct_frr'))} | {_pct(r.get('far_at_model_threshold'))} |")
         lines += ["", "At the model's thresholds (the verify rule, inference/verdict.py), per source:", "",
-                  "| source | correct accepted | wrong_char rejected | lookalike rejected | missing_stroke rejected "
-                  "|", "| --- | ---: | ---: | ---: | ---: |"]
+                  *VERIFY_TABLE_HEAD]
         for name, r in ver.get("per_source", {}).items():
             lines.append(f"| {name} | " + " | ".join(_pct(r.get(k)) for k in VERIFY_FIGURES) + " |")
     diag = m.get("diagnosis")
