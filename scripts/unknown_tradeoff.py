@@ -1,8 +1,9 @@
-"""The Unknown trade-off: for extra offsets subtracted from a model's Unknown log-probability, the share of HSK1
+"""The Unknown trade-off: for extra offsets subtracted from a model's Unknown log-probability, and for confidence
+thresholds (below which the best character is answered Unknown; the shipped rule's is 0.3), the share of HSK1
 samples answered Unknown, HSK1 top-1, and the share of non-HSK1 samples still rejected, per source.
 
-Usage: python scripts/unknown_tradeoff.py [--offsets=-0.5,0,0.5] MODEL DATA.npz [DATA.npz ...]
-(npz: images, labels[, writers]); a negative offset answers Unknown more often.
+Usage: python scripts/unknown_tradeoff.py [--offsets=-0.5,0,0.5] [--thresholds=0.3,0.5] MODEL DATA.npz [DATA.npz ...]
+(npz: images, labels[, writers]); a negative offset, or a higher threshold, answers Unknown more often.
 """
 
 from __future__ import annotations
@@ -14,36 +15,49 @@ import numpy as np
 
 from hanzicheck.engine.answered import answer_npz
 from hanzicheck.inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD
+from hanzicheck.inference.calibration import apply_unknown_bias
 from hanzicheck.inference.recognizer import Recognizer, answers
 
 OFFSETS = (0.0, 0.5, 1.0, 2.0, 3.0)
+THRESHOLDS = (DEFAULT_CONFIDENCE_THRESHOLD,)
 
 
-def main(model: str, paths: list[str], offsets: tuple[float, ...] = OFFSETS) -> None:
+def shifted_answers(probs: np.ndarray, unknown: int, offset: float, threshold: float) -> np.ndarray:
+    """The answers once ``offset`` more is subtracted from the Unknown logit, at confidence ``threshold``."""
+    return answers(apply_unknown_bias(probs, offset, unknown), unknown, threshold)
+
+
+def main(model: str, paths: list[str], offsets: tuple[float, ...] = OFFSETS,
+         thresholds: tuple[float, ...] = THRESHOLDS) -> None:
     rec = Recognizer.load(model)
     unknown = len(rec.classes) - 1
-    print("| source | extra offset | HSK1 top-1 | HSK1 answered Unknown | non-HSK1 rejected |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| source | extra offset | threshold | HSK1 top-1 | HSK1 answered Unknown | non-HSK1 rejected |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for path in paths:
         a = answer_npz(rec, path)
         truth, known = a.truth, a.known
-        logp = np.log(np.maximum(a.probs, 1e-12))
         for off in offsets:
-            shifted = logp.copy()
-            shifted[:, unknown] -= off
-            p = np.exp(shifted - shifted.max(axis=1, keepdims=True))
-            pred = answers(p / p.sum(axis=1, keepdims=True), unknown, DEFAULT_CONFIDENCE_THRESHOLD)
-            cells = [f"{100 * np.mean(pred[known] == truth[known]):.1f} %" if known.any() else "—",
-                     f"{100 * np.mean(pred[known] == unknown):.1f} %" if known.any() else "—",
-                     f"{100 * np.mean(pred[~known] == unknown):.1f} %" if (~known).any() else "—"]
-            print(f"| {Path(path).name} | {off:g} | " + " | ".join(cells) + " |")
+            for threshold in thresholds:
+                pred = shifted_answers(a.probs, unknown, off, threshold)
+                cells = [f"{100 * np.mean(pred[known] == truth[known]):.1f} %" if known.any() else "—",
+                         f"{100 * np.mean(pred[known] == unknown):.1f} %" if known.any() else "—",
+                         f"{100 * np.mean(pred[~known] == unknown):.1f} %" if (~known).any() else "—"]
+                print(f"| {Path(path).name} | {off:g} | {threshold:g} | " + " | ".join(cells) + " |")
+
+
+def _values(args: list[str], flag: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    """The comma-separated numbers of ``--flag=…`` taken out of ``args``, or ``default``."""
+    for arg in args:
+        if arg.startswith(f"--{flag}="):
+            args.remove(arg)
+            return tuple(float(v) for v in arg.split("=", 1)[1].split(","))
+    return default
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    chosen = OFFSETS
-    if args and args[0].startswith("--offsets="):
-        chosen = tuple(float(v) for v in args.pop(0).split("=", 1)[1].split(","))
+    chosen = _values(args, "offsets", OFFSETS)
+    chosen_thresholds = _values(args, "thresholds", THRESHOLDS)
     if len(args) < 2:
         sys.exit(__doc__)
-    main(args[0], args[1:], chosen)
+    main(args[0], args[1:], chosen, chosen_thresholds)
