@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from ._common import fail
+
+
+class LogLevel(str, Enum):
+    """uvicorn's log levels (``uvicorn.config.LOG_LEVELS``): another value is a usage error, not uvicorn's KeyError."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+    trace = "trace"
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail (one line naming ``host:port``, exit 2) unless a listening socket can be bound there: bound the way
+    uvicorn binds it (SO_REUSEADDR), then closed, before uvicorn starts and logs its own error."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as e:  # in use, not an address of this machine, a name that does not resolve, a privileged port
+        fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
 
 
 def serve(
@@ -26,7 +54,7 @@ def serve(
                                                    "(repeatable; default: none).")] = [],
     workers: Annotated[int, typer.Option(help="Server processes, each with its own copy of the model (memory "
                                            "per process: see the README).", min=1)] = 1,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    log_level: Annotated[LogLevel, typer.Option(help="uvicorn log level.")] = LogLevel.info,
 ) -> None:
     """Serve the API (/v1/classify, /v1/verify, /v1/diagnose, /docs) and the practice page at /."""
     try:
@@ -46,15 +74,16 @@ def serve(
     except ArtifactsError as e:
         print(f"hanzicheck: {e}", file=sys.stderr)
         raise typer.Exit(2) from e
+    check_address(host, port)
     print(f"hanzicheck: serving {api.state.recognizer.artifacts.path} on http://{host}:{port}/ "
           f"(API docs at /docs)" + (f" with {workers} processes" if workers > 1 else ""), file=sys.stderr)
     if workers > 1:  # the model loaded above only checked the folder; each process loads its own
         from ..service.workers import run_workers
 
         del api
-        run_workers(settings, host, port, workers, log_level)
+        run_workers(settings, host, port, workers, log_level.value)
     else:
-        run(api, host, port, settings.header_timeout_s, log_level)
+        run(api, host, port, settings.header_timeout_s, log_level.value)
 
 
 def register(app: typer.Typer) -> None:
