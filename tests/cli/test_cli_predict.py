@@ -132,3 +132,11 @@ def test_pairs_csv_without_target_column(images, model):
     csv_path.write_text("file,label\nimgs/a_one.png,一\n", encoding="utf-8")
     result, _ = _run("verify", "--pairs", csv_path, "--model", model)
     assert result.exit_code == 2 and "'target'" in result.stderr
+
+
+@pytest.mark.parametrize("verb", [["classify"], ["verify", "--target", "十"]])
+@pytest.mark.parametrize("threads", ["0", "-2"])
+def test_threads_below_one_is_a_usage_error(verb, threads, images, model):
+    result, lines = _run(verb[0], images / NAMES["十"], *verb[1:], "--threads", threads, "--json", "--model", model)
+    assert result.exit_code == 2 and not lines
+    assert "Invalid value for '--threads'" in result.output

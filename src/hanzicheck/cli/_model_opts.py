@@ -12,7 +12,7 @@ from ._common import fail
 
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="Artifacts folder (default: the bundled model).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")]
-ThreadsOpt = Annotated[int, typer.Option(help="ONNX Runtime threads.")]
+ThreadsOpt = Annotated[int, typer.Option(help="ONNX Runtime threads.", min=1)]
 
 
 def load_recognizer(model: Path | None, threads: int = 1):
