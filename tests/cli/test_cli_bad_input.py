@@ -63,6 +63,15 @@ def test_classify_folder_where_every_file_fails_exits_2(model, tmp_path):
     assert rows[1]["error"].startswith(f"{folder / 'b.png'}: no ink")  # per-image errors name the file
 
 
+@pytest.mark.parametrize("verb", [["classify"], ["verify", "--target", "十"]])
+def test_table_where_no_image_could_be_read_is_only_the_error_line(verb, model, tmp_path):
+    bad = tmp_path / "notimg.png"
+    bad.write_text("hi")
+    result, _ = run(verb[0], bad, *verb[1:], "--model", model)
+    assert one_line_naming(result, bad) and "no image could be read" in result.stderr
+    assert result.stdout == ""  # no empty table, no second copy of the error
+
+
 def test_classify_folder_with_one_good_file_still_exits_0(model, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()

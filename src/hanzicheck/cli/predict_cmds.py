@@ -55,9 +55,13 @@ def _answers(results: list, files: list[Path], extra: list[dict[str, Any]] | Non
 
 
 def _emit(rows: list[dict[str, Any]], json_out: bool, columns: list[str], title: str) -> None:
+    """JSON lines, or a table followed by the unreadable files' errors; no table when no image could be read
+    (``_finish``'s one line on stderr then says it all)."""
     if json_out:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if all("error" in row for row in rows):
         return
     from rich.console import Console
     from rich.table import Table
