@@ -88,6 +88,14 @@ def test_verify_path_and_target(images, model):
                               "reason", "other", "missing_stroke"]
 
 
+@pytest.mark.parametrize("target", ["A", "百", "我你", "😀", "Unknown"])
+def test_verify_target_the_model_does_not_know_exits_2(target, images, model):
+    result, lines = _run("verify", images / NAMES["十"], "--target", target, "--json", "--model", model)
+    assert result.exit_code == 2 and not lines
+    assert result.stderr.strip().splitlines() == [
+        f"hanzicheck: unknown target {target!r}: it must be one of the model's 178 HSK1 characters (e.g. 我)"]
+
+
 def test_verify_explain_says_why_each_image_was_refused(images, model):
     """一 against 十: the fake model's classifier finds 一 likelier, and says so; the stroke diagnosis is not
     needed for that. 十 passes."""

@@ -143,9 +143,12 @@ def read_pairs(csv_path: Path) -> list[tuple[Path, str]]:
 
 def verify(
     paths: Annotated[list[Path] | None, typer.Argument(help="Image files or folders, all with --target.")] = None,
-    target: Annotated[str | None, typer.Option("--target", "-t", help="The character the images should be.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="The character the images should be (one of "
+                                                                      "the model's HSK1 characters).")] = None,
     pairs: Annotated[Path | None, typer.Option("--pairs", help="CSV with columns file,target (paths relative "
-                                                               "to the CSV) instead of PATH/--target.")] = None,
+                                                               "to the CSV) instead of PATH/--target; a row whose "
+                                                               "target the model does not know gets the verdict "
+                                                               "invalid_target.")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Say why each image was refused (a likelier "
                                                             "character, a missing stroke, too far from the "
                                                             "template); refused images also get the stroke "
@@ -154,7 +157,8 @@ def verify(
     model: ModelOpt = None,
     threads: ThreadsOpt = 1,
 ) -> None:
-    """Check that each image is the target character: correct / incomplete_or_unclear / invalid_target.
+    """Check that each image is the target character: correct or incomplete_or_unclear (with --pairs, a row whose
+    target the model does not know: invalid_target).
 
     The verdict is one rule (inference/verdict.py): the similarity to the target's template, moved by the
     classifier's probability of the target and by any stroke that looks missing, against a calibrated threshold."""
@@ -175,6 +179,9 @@ def verify(
         items = collect_images(paths)
         targets = [target] * len(items)
     rec = load_recognizer(model, threads)
+    if pairs is None and target not in rec.artifacts.char_index():  # a pairs row gets invalid_target instead
+        _fail(f"unknown target {target!r}: it must be one of the model's {len(rec.artifacts.chars)} HSK1 characters "
+              "(e.g. 我)")
     files = [f for f, _ in items]
     with progress(len(files), "reading images", not json_out, minimum=PROGRESS_MIN) as advance:
         results = rec.verify_many(files, targets, on_read=advance)
