@@ -148,3 +148,19 @@ def test_threads_below_one_is_a_usage_error(verb, threads, images, model):
     result, lines = _run(verb[0], images / NAMES["十"], *verb[1:], "--threads", threads, "--json", "--model", model)
     assert result.exit_code == 2 and not lines
     assert "Invalid value for '--threads'" in result.output
+
+
+def test_folder_walk_takes_every_format_the_decoder_reads_and_no_other():
+    from PIL import Image
+
+    from hanzicheck.cli.predict_cmds import IMAGE_EXTS
+    from hanzicheck.data.preprocess import ALLOWED_FORMATS
+
+    Image.init()
+    assert {Image.registered_extensions()[e] for e in IMAGE_EXTS} == set(ALLOWED_FORMATS)
+
+
+def test_classify_help_names_every_image_type_it_reads():
+    result = runner.invoke(build_app(), ["classify", "--help"], terminal_width=250)
+    assert result.exit_code == 0
+    assert "(png/jpg/jpeg/bmp/webp/gif/tif/tiff)" in result.output

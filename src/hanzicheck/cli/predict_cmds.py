@@ -19,6 +19,7 @@ from ._common import fail as _fail
 from ._model_opts import JsonOpt, ModelOpt, ThreadsOpt, load_recognizer
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")  # preprocess' ALLOWED_FORMATS
+IMAGE_TYPES = "/".join(e.lstrip(".") for e in IMAGE_EXTS)  # for the help
 PROGRESS_MIN = 50  # show a progress bar from this many images on
 
 
@@ -97,7 +98,7 @@ def _emit(rows: list[dict[str, Any]], json_out: bool, columns: list[str], title:
 
 
 def classify(
-    paths: Annotated[list[Path], typer.Argument(help="Image files or folders (png/jpg/jpeg/bmp/webp).")],
+    paths: Annotated[list[Path], typer.Argument(help=f"Image files or folders ({IMAGE_TYPES}).")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="Most likely classes to list.")] = 5,
     json_out: JsonOpt = False,
     model: ModelOpt = None,
