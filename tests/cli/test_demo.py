@@ -6,6 +6,7 @@ import csv
 import re
 from pathlib import Path
 
+from PIL import Image
 from typer.testing import CliRunner
 
 from hanzicheck.cli import build_app
@@ -25,3 +26,21 @@ def test_the_demo_answers_every_example_and_names_the_stroke_it_left_out():
     left_out = int(re.search(r"synth 我 without stroke (\d+)", result.output).group(1))  # as a learner counts
     named = re.search(r"missing strokes \(0-based, standard order\): ([\d, ]+|none)\.", result.output).group(1)
     assert named != "none" and left_out - 1 in [int(s) for s in named.split(",")]
+
+
+def test_without_a_model_the_demo_writes_a_preview_of_the_training_data_to_out(tmp_path):
+    (tmp_path / "no_model").mkdir()
+    out = tmp_path / "pictures"
+    result = CliRunner().invoke(build_app(), ["demo", "--examples", str(EXAMPLES), "--model", str(tmp_path / "no_model"),
+                                              "--out", str(out)], terminal_width=250)
+    assert result.exit_code == 0, result.output
+    assert f"wrote a preview of the synthesised training data to {out / 'preview.png'}" in result.output
+    with Image.open(out / "preview.png") as sheet:
+        assert sheet.format == "PNG" and min(sheet.size) > 100
+
+
+def test_with_a_model_the_demo_writes_nothing_to_out(tmp_path):
+    out = tmp_path / "pictures"
+    result = CliRunner().invoke(build_app(), ["demo", "--examples", str(EXAMPLES), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not out.exists()

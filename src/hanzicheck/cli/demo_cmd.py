@@ -49,7 +49,8 @@ def _cases(examples: Path) -> list[tuple[str, object, str]]:
 def demo(
     examples: Annotated[Path, typer.Option(help="Folder with images and labels.csv (file,label).")] = Path("examples"),
     model: Annotated[Path | None, typer.Option(help="Artifacts folder (default: the bundled model).")] = None,
-    out: Annotated[Path, typer.Option(help="Where pictures are written.")] = Path("demo_out"),
+    out: Annotated[Path, typer.Option(help="Folder for the training-data preview (preview.png), written only "
+                                           "when no model is found.")] = Path("demo_out"),
 ) -> None:
     """Classify and verify sample handwriting with the bundled model (or preview the training data)."""
     from rich.console import Console
@@ -59,7 +60,6 @@ def demo(
     from ..inference.artifacts import ArtifactsError
     from ..inference.recognizer import Recognizer
 
-    out.mkdir(parents=True, exist_ok=True)
     try:
         recognizer = Recognizer.load(model)
     except ArtifactsError:
