@@ -129,8 +129,9 @@ def _synth_settings(path: Path | None, synth: int):
 
 def evaluate(
     data: Annotated[list[Path], typer.Option("--data", help="Labelled source: image folder with labels.csv, pair "
-                                                            "CSV (file,target[,kind]), npz, or any reader's "
-                                                            "format. Repeatable.")] = [],
+                                                            "CSV (file,target,kind: 'genuine' or the impostor's "
+                                                            "kind; or file,target,label: the true character), npz, "
+                                                            "or any reader's format. Repeatable.")] = [],
     report: Annotated[Path, typer.Option("--report", help="Folder for report.md, metrics.json and plots.")] = Path(
         "report"),
     synth: Annotated[int, typer.Option("--synth", min=0, help="Also synthesise N samples per HSK1 character "
