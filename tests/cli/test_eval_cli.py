@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 
 from fake_artifacts import drawings, write_fake_artifacts
 from hanzicheck.cli import build_app
+from hanzicheck.data.formats.folder import write_npz
+from hanzicheck.data.sample import Sample
 
 runner = CliRunner()
 
@@ -16,6 +18,13 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     return write_fake_artifacts(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def small_npz(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "small.npz"
+    write_npz(path, [Sample(drawings()[c], c) for c in ("一", "十", "日", "人") for _ in range(2)])
+    return path
 
 
 def run(*args):
@@ -41,3 +50,12 @@ def test_a_pair_csv_without_kind_or_label_is_refused_as_the_help_says(model, tmp
     assert not (tmp_path / "report").exists()
     help_text = " ".join(run("evaluate", "--help").stdout.split())
     assert "file,target,kind" in help_text and "file,target,label" in help_text
+
+
+# ------------------------------------------------------------------ evaluate --limit
+
+
+def test_a_negative_limit_is_refused_naming_the_option_not_the_data(model, small_npz, tmp_path):
+    result = run("evaluate", "--data", small_npz, "--limit", "-5", "--model", model, "--report", tmp_path / "r")
+    assert result.exit_code == 2 and "--limit" in result.stderr and "small.npz" not in result.stderr
+    assert not (tmp_path / "r").exists()

@@ -136,7 +136,7 @@ def evaluate(
         "report"),
     synth: Annotated[int, typer.Option("--synth", min=0, help="Also synthesise N samples per HSK1 character "
                                                               "(with negatives of every kind).")] = 0,
-    limit: Annotated[int, typer.Option(help="At most this many samples per source (0 = all).")] = 0,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many samples per source (0 = all).")] = 0,
     diagnosis: Annotated[int, typer.Option("--diagnosis", min=0, help="Also test stroke diagnosis on N "
                                                                       "synthesised samples per character with a "
                                                                       "stroke left out (and N complete).")] = 0,
