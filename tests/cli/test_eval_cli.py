@@ -38,6 +38,10 @@ def one_line(result) -> str:
     return lines[0]
 
 
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
 # ------------------------------------------------------------------ evaluate --data: pair CSVs
 
 
@@ -59,3 +63,33 @@ def test_a_negative_limit_is_refused_naming_the_option_not_the_data(model, small
     result = run("evaluate", "--data", small_npz, "--limit", "-5", "--model", model, "--report", tmp_path / "r")
     assert result.exit_code == 2 and "--limit" in result.stderr and "small.npz" not in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+# ------------------------------------------------------------------ evaluate --report
+
+
+def test_a_report_path_that_is_a_file_is_refused_naming_the_option(model, small_npz, tmp_path):
+    line = one_line(run("evaluate", "--data", small_npz, "--model", model, "--report", small_npz))
+    assert line == f"hanzicheck: --report {small_npz}: a file, not a folder"
+
+
+def test_a_previous_report_is_kept_unless_force(model, small_npz, tmp_path):
+    report = tmp_path / "report"
+    assert run("evaluate", "--data", small_npz, "--model", model, "--report", report, "--json").exit_code == 0
+    (report / "notes.txt").write_text("mine")
+    before = snapshot(report)
+    line = one_line(run("evaluate", "--data", small_npz, "--model", model, "--report", report, "--json"))
+    assert f"--report {report}" in line and "--force" in line
+    assert snapshot(report) == before
+
+
+def test_force_replaces_a_previous_report_and_keeps_other_files(model, small_npz, tmp_path):
+    report = tmp_path / "report"
+    assert run("evaluate", "--data", small_npz, "--model", model, "--report", report, "--json").exit_code == 0
+    (report / "roc_by_source.png").write_bytes(b"a plot of an older report")
+    (report / "notes.txt").write_text("mine")
+    result = run("evaluate", "--synth", "1", "--model", model, "--report", report, "--json", "--force")
+    assert result.exit_code == 0, result.output
+    assert not (report / "roc_by_source.png").exists()  # one source now: that plot was the old report's
+    assert (report / "notes.txt").read_text() == "mine"
+    assert '"source": "synth"' in (report / "metrics.json").read_text(encoding="utf-8")

@@ -132,8 +132,8 @@ def evaluate(
                                                             "CSV (file,target,kind: 'genuine' or the impostor's "
                                                             "kind; or file,target,label: the true character), npz, "
                                                             "or any reader's format. Repeatable.")] = [],
-    report: Annotated[Path, typer.Option("--report", help="Folder for report.md, metrics.json and plots.")] = Path(
-        "report"),
+    report: Annotated[Path, typer.Option("--report", help="Folder for report.md, metrics.json and plots: created, "
+                                                          "or without a report (see --force).")] = Path("report"),
     synth: Annotated[int, typer.Option("--synth", min=0, help="Also synthesise N samples per HSK1 character "
                                                               "(with negatives of every kind).")] = 0,
     limit: Annotated[int, typer.Option(min=0, help="At most this many samples per source (0 = all).")] = 0,
@@ -147,15 +147,25 @@ def evaluate(
         "--synth-config", help='JSON object of synthesiser settings for --synth, e.g. {"stroke_rotation_deg": 20} '
                                "(a stress test).")] = None,
     json_out: JsonOpt = False,
+    force: Annotated[bool, typer.Option(help="Replace the report already in --report (only its files; others "
+                                             "stay).")] = False,
 ) -> None:
     """Accuracy, Unknown rejection, verification ROC per negative kind, confusions, calibration: a report."""
     from ..engine.evaluate import EvaluationError, evaluate_sources
+    from ..engine.report import ReportFolderError, previous_report
 
     if not data and synth == 0 and diagnosis == 0:
         _fail("nothing to evaluate: give --data SRC, --synth N and/or --diagnosis N")
     for p in data:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
+    try:
+        existing = previous_report(report)
+    except ReportFolderError as e:
+        _fail(str(e))
+    if existing and not force:
+        _fail(f"--report {report} already holds a report ({', '.join(existing)}): replace it with --force, or give "
+              "another folder")
     config = _synth_settings(synth_config, synth)
     rec = load_recognizer(model, threads)
     try:
