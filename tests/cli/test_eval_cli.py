@@ -93,3 +93,27 @@ def test_force_replaces_a_previous_report_and_keeps_other_files(model, small_npz
     assert not (report / "roc_by_source.png").exists()  # one source now: that plot was the old report's
     assert (report / "notes.txt").read_text() == "mine"
     assert '"source": "synth"' in (report / "metrics.json").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ calibrate --model
+
+
+def test_calibrate_without_model_is_refused_and_the_bundled_model_is_untouched(small_npz):
+    from hanzicheck.inference.artifacts import bundled_path
+
+    bundled = bundled_path()
+    before = snapshot(bundled)
+    line = one_line(run("calibrate", "--data", small_npz, "--synth", "0", "--no-drop-templates"))
+    assert "--model DIR is required" in line
+    assert snapshot(bundled) == before
+
+
+def test_calibrate_dry_run_without_model_reads_the_bundled_model_and_writes_nothing(small_npz):
+    from hanzicheck.inference.artifacts import bundled_path
+
+    bundled = bundled_path()
+    before = snapshot(bundled)
+    result = run("calibrate", "--data", small_npz, "--synth", "0", "--no-drop-templates", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"written": ""' in result.stdout
+    assert snapshot(bundled) == before

@@ -18,8 +18,10 @@ from ._model_opts import JsonOpt, ModelOpt, ThreadsOpt, load_recognizer
 
 
 def calibrate(
-    model: Annotated[Path | None, typer.Option("--model", help="Artifacts folder to calibrate in place "
-                                                               "(default: the bundled model).")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Artifacts folder to calibrate in place: its "
+                                               "templates.npz and metadata.json are rewritten. Required (copy the "
+                                               "bundled model to recalibrate it); with --dry-run, default the "
+                                               "bundled model.")] = None,
     data: Annotated[list[Path], typer.Option("--data", help="Labelled samples (any reader's format): genuine, "
                                                             "wrong-character and look-alike pairs. Repeatable; "
                                                             "every source is held to --accept.")] = [],
@@ -50,6 +52,9 @@ def calibrate(
     Labelled samples (--data, --class-data) also fit the softmax temperature and the Unknown offset."""
     from ..engine.calibrate import CalibrationError, calibrate_artifacts
 
+    if model is None and not dry_run:  # never the installed bundle by default: the user names what is rewritten
+        _fail("--model DIR is required: calibrate rewrites that artifacts folder in place (to recalibrate the "
+              "bundled model, copy it and give the copy; --dry-run computes without writing)")
     for p in [*data, *class_data]:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
