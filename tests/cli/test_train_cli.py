@@ -1,10 +1,20 @@
-"""The ``train`` and ``export`` verbs' own checks: what they refuse before TensorFlow loads."""
+"""The ``train`` and ``export`` verbs' own checks and help: what they refuse before TensorFlow loads, and the run
+folder's files as ``train --help`` names them."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hanzicheck.cli import build_app
+from hanzicheck.engine.run_folder import RUN_FILES
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 # The CLI in a fresh interpreter: its exit code, its stderr and whether TensorFlow or Keras got imported.
 EXPORT_PROBE = """
@@ -28,3 +38,14 @@ def test_export_of_a_folder_without_a_model_is_refused_before_tensorflow_loads(t
                                "artifacts folder?\n"
     assert not (tmp_path / "out").exists()
 
+
+def test_train_help_and_the_readme_name_every_file_a_run_writes(request):
+    pytest.importorskip("keras")
+    written = sorted(p.name for p in request.getfixturevalue("tiny_run").iterdir())  # a finished run's folder
+    assert set(written) == set(RUN_FILES)
+    help_text = " ".join(CliRunner().invoke(build_app(), ["train", "--help"], env={"COLUMNS": "200"}).stdout.split())
+    readme_row = next(line for line in README.read_text(encoding="utf-8").splitlines()
+                      if line.startswith("| `hanzicheck train --out"))
+    for name in written:
+        assert name in help_text, name
+        assert name in readme_row, name

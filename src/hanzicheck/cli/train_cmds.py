@@ -44,7 +44,9 @@ def train(
                                           "several GPUs → mirrored, else default), default, mirrored, "
                                           "multi-worker.")] = "auto",
 ) -> None:
-    """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png.
+    """Train the recogniser into a run folder OUT/: the model, the run's record, what --resume continues from.
+
+    OUT/ gets model.keras, model.onnx, templates.npz, metadata.json, metrics.json, history.csv, curves.png, config.json, and state.json, best.keras, last.keras for --resume.
 
     With TF_CONFIG set (scripts/train_local_cluster.sh), every worker runs this command; the chief writes OUT.
     \f
