@@ -26,7 +26,7 @@ CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): se
 # eval draws; training's checkpoint selection saw all the Latin writers), and synthesised negatives.
 .venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
   --data "$RUN/dev_split/latin_eval_writers.npz" --data "$CURSIVE/cursive_eval_cursive.npz" \
-  --data "$CURSIVE/cursive_eval_font.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --json \
+  --data "$CURSIVE/cursive_eval_font.npz" --synth 4 --diagnosis 1 --seed 1 --report "$REPORT" --force --json \
   > "$REPORT.summary.json"
 # verify's four figures per source (correct accepted; wrong_char / lookalike / missing_stroke rejected) with
 # messier synthesised negatives, at the shipped thresholds: $REPORT-verify/report.md. pen_drop_pairs.csv is built
@@ -37,7 +37,7 @@ CURSIVE=${CURSIVE:-$RUN/cursive}  # the cursive dev set (all 178 characters): se
 .venv/bin/hanzicheck evaluate --model "$RUN" --data "$RUN/dev_split/eval_writers26-50.npz" \
   --data "$CURSIVE/cursive_eval_cursive.npz" --data "$CURSIVE/cursive_eval_font.npz" \
   --data "$CURSIVE/pen_drop_pairs.csv" --synth 4 --seed 1 \
-  --synth-config scripts/stress_synth.json --report "$REPORT-verify" --json > "$REPORT-verify.summary.json"
+  --synth-config scripts/stress_synth.json --report "$REPORT-verify" --force --json > "$REPORT-verify.summary.json"
 # Per source and per character with 95 % bootstrap intervals over writers (the model card's 178-character section)
 .venv/bin/python scripts/writer_intervals.py "$RUN" "$REPORT/intervals.json" "$RUN/dev_split/eval_writers26-50.npz" \
   "$RUN/dev_split/latin_eval_writers.npz" "$CURSIVE/cursive_eval_font.npz" "$CURSIVE/cursive_eval_cursive.npz" \

@@ -119,3 +119,46 @@ def test_preview_model_view_draws_the_40x40_input_beside_each_sample(tmp_path):
     plain = contact_sheet([(image, "a")], cols=1)
     both = contact_sheet([(image, "a")], cols=1, model_view=True)
     assert both.width == plain.width + 64 + 2
+
+
+@pytest.fixture
+def small_npz(tmp_path) -> Path:
+    from hanzicheck.data.formats.folder import write_npz
+
+    rng = np.random.default_rng(0)
+    write_npz(tmp_path / "small.npz", [Sample(rng.integers(0, 256, (28, 28), dtype=np.uint8), c) for c in CHARS])
+    return tmp_path / "small.npz"
+
+
+def refused_naming(result, option: str, source: Path) -> str:
+    """The one line on stderr of a preview refused for an option: it names the option, not the source."""
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert lines[0].startswith(f"hanzicheck: {option} ") and str(source) not in lines[0]
+    return lines[0]
+
+
+def test_preview_out_without_an_image_extension_is_refused_naming_out(small_npz, tmp_path):
+    result = runner.invoke(build_app(), ["data", "preview", str(small_npz), "-o", str(tmp_path / "s.txt")])
+    assert ".png" in refused_naming(result, "--out", small_npz)
+    assert not (tmp_path / "s.txt").exists()
+
+
+def test_preview_out_that_is_a_folder_is_refused_naming_out(small_npz, tmp_path):
+    result = runner.invoke(build_app(), ["data", "preview", str(small_npz), "-o", str(tmp_path)])
+    assert "a folder" in refused_naming(result, "--out", small_npz)
+
+
+def test_preview_negative_cols_is_refused_naming_cols(small_npz, tmp_path):
+    result = runner.invoke(build_app(), ["data", "preview", str(small_npz), "-o", str(tmp_path / "s.png"),
+                                         "--cols", "-2", "--n", "5"])
+    assert result.exit_code == 2 and "--cols" in result.stderr and str(small_npz) not in result.stderr
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_preview_writes_the_format_its_extension_names(small_npz, tmp_path):
+    out = tmp_path / "sheet.jpg"
+    result = runner.invoke(build_app(), ["data", "preview", str(small_npz), "-o", str(out), "--n", "4"])
+    assert result.exit_code == 0, result.stderr
+    with Image.open(out) as sheet:
+        assert sheet.format == "JPEG"

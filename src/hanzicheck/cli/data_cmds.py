@@ -75,26 +75,45 @@ def inspect(
 def preview(
     source: Annotated[str, typer.Argument(help="'synth' (the synthesiser), 'strokes', or a path any reader "
                                                "takes.")] = "synth",
-    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")] = Path("sheet.png"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Image file to write: .png (or .jpg, .webp, .gif, .bmp, "
+                                                          ".tiff).")] = Path("sheet.png"),
     n: Annotated[int, typer.Option("--n", help="Number of samples.")] = 100,
     chars: Annotated[str, typer.Option(help="Only these characters (e.g. 我你好).")] = "",
     seed: Annotated[int, typer.Option(help="Random seed (which samples; synth variation).")] = 0,
     model_view: Annotated[bool, typer.Option("--model-view", help="Also draw each sample's 40x40 model "
                                                                   "input beside it.")] = False,
-    cols: Annotated[int, typer.Option(help="Columns (0 = about square).")] = 0,
+    cols: Annotated[int, typer.Option(min=0, help="Columns (0 = about square).")] = 0,
 ) -> None:
-    """Draw a contact sheet (samples with their labels) of any source into a PNG."""
-    from ..data.preview import make_sheet
+    """Draw a contact sheet (samples with their labels) of any source into a PNG (or another image file)."""
+    from ..data.preview import SheetWriteError, make_sheet
 
     if n < 1:
         _fail(f"--n must be at least 1, got {n}")
+    _check_sheet_path(out)
     import zipfile
 
     try:
         path = make_sheet(source, out, n=n, chars=chars, seed=seed, model_view=model_view, cols=cols)
+    except SheetWriteError as e:
+        _fail(f"--out {e}")
     except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile) as e:
         _fail(_named(source, e))
     typer.echo(str(path))
+
+
+def _check_sheet_path(out: Path) -> None:
+    """--out must name an image file (an extension in SHEET_FORMATS) in a folder, or where one can be made."""
+    from ..data.preview import sheet_format
+
+    if out.is_dir():
+        _fail(f"--out {out}: a folder; give an image file, e.g. {out / 'sheet.png'}")
+    for folder in out.parents:  # the nearest that exists must be a folder
+        if folder.exists():
+            if not folder.is_dir():
+                _fail(f"--out {out}: {folder} is a file, not a folder")
+            break
+    if sheet_format(out) is None:
+        _fail(f"--out {out}: not an image file name; give a .png (or .jpg, .webp, .gif, .bmp, .tiff) path")
 
 
 def register(app: typer.Typer) -> None:

@@ -18,8 +18,10 @@ from ._model_opts import JsonOpt, ModelOpt, ThreadsOpt, load_recognizer
 
 
 def calibrate(
-    model: Annotated[Path | None, typer.Option("--model", help="Artifacts folder to calibrate in place "
-                                                               "(default: the bundled model).")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Artifacts folder to calibrate in place: its "
+                                               "templates.npz and metadata.json are rewritten. Required (copy the "
+                                               "bundled model to recalibrate it); with --dry-run, default the "
+                                               "bundled model.")] = None,
     data: Annotated[list[Path], typer.Option("--data", help="Labelled samples (any reader's format): genuine, "
                                                             "wrong-character and look-alike pairs. Repeatable; "
                                                             "every source is held to --accept.")] = [],
@@ -50,6 +52,9 @@ def calibrate(
     Labelled samples (--data, --class-data) also fit the softmax temperature and the Unknown offset."""
     from ..engine.calibrate import CalibrationError, calibrate_artifacts
 
+    if model is None and not dry_run:  # never the installed bundle by default: the user names what is rewritten
+        _fail("--model DIR is required: calibrate rewrites that artifacts folder in place (to recalibrate the "
+              "bundled model, copy it and give the copy; --dry-run computes without writing)")
     for p in [*data, *class_data]:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
@@ -129,13 +134,14 @@ def _synth_settings(path: Path | None, synth: int):
 
 def evaluate(
     data: Annotated[list[Path], typer.Option("--data", help="Labelled source: image folder with labels.csv, pair "
-                                                            "CSV (file,target[,kind]), npz, or any reader's "
-                                                            "format. Repeatable.")] = [],
-    report: Annotated[Path, typer.Option("--report", help="Folder for report.md, metrics.json and plots.")] = Path(
-        "report"),
+                                                            "CSV (file,target,kind: 'genuine' or the impostor's "
+                                                            "kind; or file,target,label: the true character), npz, "
+                                                            "or any reader's format. Repeatable.")] = [],
+    report: Annotated[Path, typer.Option("--report", help="Folder for report.md, metrics.json and plots: created, "
+                                                          "or without a report (see --force).")] = Path("report"),
     synth: Annotated[int, typer.Option("--synth", min=0, help="Also synthesise N samples per HSK1 character "
                                                               "(with negatives of every kind).")] = 0,
-    limit: Annotated[int, typer.Option(help="At most this many samples per source (0 = all).")] = 0,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many samples per source (0 = all).")] = 0,
     diagnosis: Annotated[int, typer.Option("--diagnosis", min=0, help="Also test stroke diagnosis on N "
                                                                       "synthesised samples per character with a "
                                                                       "stroke left out (and N complete).")] = 0,
@@ -146,15 +152,25 @@ def evaluate(
         "--synth-config", help='JSON object of synthesiser settings for --synth, e.g. {"stroke_rotation_deg": 20} '
                                "(a stress test).")] = None,
     json_out: JsonOpt = False,
+    force: Annotated[bool, typer.Option(help="Replace the report already in --report (only its files; others "
+                                             "stay).")] = False,
 ) -> None:
     """Accuracy, Unknown rejection, verification ROC per negative kind, confusions, calibration: a report."""
     from ..engine.evaluate import EvaluationError, evaluate_sources
+    from ..engine.report import ReportFolderError, previous_report
 
     if not data and synth == 0 and diagnosis == 0:
         _fail("nothing to evaluate: give --data SRC, --synth N and/or --diagnosis N")
     for p in data:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
+    try:
+        existing = previous_report(report)
+    except ReportFolderError as e:
+        _fail(str(e))
+    if existing and not force:
+        _fail(f"--report {report} already holds a report ({', '.join(existing)}): replace it with --force, or give "
+              "another folder")
     config = _synth_settings(synth_config, synth)
     rec = load_recognizer(model, threads)
     try:

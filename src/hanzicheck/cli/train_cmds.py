@@ -44,7 +44,9 @@ def train(
                                           "several GPUs → mirrored, else default), default, mirrored, "
                                           "multi-worker.")] = "auto",
 ) -> None:
-    """Train the recogniser; writes OUT/ with model.keras, model.onnx, templates.npz, history.csv, curves.png.
+    """Train the recogniser into a run folder OUT/: the model, the run's record, what --resume continues from.
+
+    OUT/ gets model.keras, model.onnx, templates.npz, metadata.json, metrics.json, history.csv, curves.png, config.json, and state.json, best.keras, last.keras for --resume.
 
     With TF_CONFIG set (scripts/train_local_cluster.sh), every worker runs this command; the chief writes OUT.
     \f
@@ -113,16 +115,27 @@ def export(
     """Export a run: the spec's file names for its quick-start snippet, and/or the bundled-model files.
 
     A softmax temperature fitted by `hanzicheck calibrate` is folded into the exported models."""
-    from ..engine.run_folder import BUNDLE_FILES, SEED_MODEL_NAME, SEED_TEMPLATES_NAME, check_export_target
+    from ..engine.run_folder import (
+        BUNDLE_FILES,
+        SEED_MODEL_NAME,
+        SEED_SOURCE_FILES,
+        SEED_TEMPLATES_NAME,
+        check_export_target,
+        require_files,
+    )
 
     if seed_names is None and bundle is None:
         _fail("nothing to do: give --seed-names OUT and/or --bundle DIR")
     if not run.is_dir():
         _fail(f"{run} is not a folder")
-    targets = [(flag, out, names) for flag, out, names in (
-        ("--seed-names", seed_names, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME)),
-        ("--bundle", bundle, BUNDLE_FILES)) if out is not None]
-    for flag, out, names in targets:  # every target checked before anything is written (or TensorFlow loads)
+    targets = [(flag, out, sources, names) for flag, out, sources, names in (
+        ("--seed-names", seed_names, SEED_SOURCE_FILES, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME)),
+        ("--bundle", bundle, BUNDLE_FILES, BUNDLE_FILES)) if out is not None]
+    for flag, out, sources, names in targets:  # every check before anything is written (or TensorFlow loads)
+        try:
+            require_files(run, sources)
+        except FileNotFoundError as e:
+            _fail(str(e))
         if out.exists() and not out.is_dir():
             _fail(f"{flag} {out} is a file, not a folder")
         try:
@@ -131,7 +144,7 @@ def export(
             _fail(f"{flag} {e}")
     from ..engine.export import export_bundle, export_seed_names
 
-    for flag, out, _ in targets:
+    for flag, out, _, _ in targets:
         write = export_seed_names if flag == "--seed-names" else export_bundle
         try:
             paths = write(run, out, force=force)

@@ -30,6 +30,18 @@ HEADER_H = 26
 BACKGROUND = (226, 228, 232)
 LABEL_INK = (30, 70, 190)
 MAX_SCAN = 20_000  # samples read from a file source to choose from
+SHEET_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # what a sheet is saved as (the formats preprocess reads)
+
+
+class SheetWriteError(OSError):
+    """The sheet could not be saved; the message starts with the file's name."""
+
+
+def sheet_format(out: str | os.PathLike) -> str | None:
+    """The Pillow format ``out``'s extension names, if it is one of ``SHEET_FORMATS`` that this Pillow writes."""
+    Image.init()
+    fmt = Image.registered_extensions().get(Path(out).suffix.lower())
+    return fmt if fmt in SHEET_FORMATS and fmt in Image.SAVE else None
 
 
 # --- choosing samples ----------------------------------------------------------------------------------------
@@ -198,6 +210,8 @@ def contact_sheet(samples: list[tuple[np.ndarray, str]], title: str = "", cols: 
     """Draw (image, label) pairs in a grid, each tile with its label below and, if asked, its 40×40 input."""
     if not samples:
         raise ValueError("no samples to draw")
+    if cols < 0:
+        raise ValueError(f"cols must be 0 (about square) or more, got {cols}")
     cols = cols or max(1, min(len(samples), math.ceil(math.sqrt(len(samples) * (1.0 if model_view else 1.6)))))
     rows = math.ceil(len(samples) / cols)
     cell_w = TILE * (2 if model_view else 1) + (2 if model_view else 0) + PAD
@@ -219,7 +233,8 @@ def contact_sheet(samples: list[tuple[np.ndarray, str]], title: str = "", cols: 
 
 def make_sheet(source: str | os.PathLike, out: str | os.PathLike, n: int = 100, chars: str = "", seed: int = 0,
                model_view: bool = False, cols: int = 0) -> Path:
-    """Collect ``n`` samples of ``source``, draw them, save the PNG at ``out``; returns ``out``."""
+    """Collect ``n`` samples of ``source``, draw them, save the image at ``out`` (its format from the extension:
+    ``sheet_format``); returns ``out``. SheetWriteError when the file cannot be written."""
     samples = collect(source, n=n, chars=chars, seed=seed)
     if not samples:
         wanted = f" labelled with any of {chars!r}" if chars else ""
@@ -227,6 +242,10 @@ def make_sheet(source: str | os.PathLike, out: str | os.PathLike, n: int = 100, 
     name = Path(str(source)).name
     title = f"{name}: {len(samples)} samples" + (" (left: as stored; right: model input)" if model_view else "")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    contact_sheet(samples, title, cols=cols, model_view=model_view).save(out)
+    sheet = contact_sheet(samples, title, cols=cols, model_view=model_view)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(out)
+    except (OSError, ValueError) as e:  # ValueError: an extension Pillow knows no format for
+        raise SheetWriteError(f"{out}: {e.strerror if isinstance(e, OSError) and e.strerror else e}") from e
     return out

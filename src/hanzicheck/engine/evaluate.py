@@ -2,7 +2,7 @@
 confusions and calibration of the confidences; written as metrics.json + report.md + PNG plots (engine/report.py).
 
 Sources: any reader's format (image folder with labels.csv, npz, CASIA, EMNIST …) gives labelled samples; a pair CSV
-(``file,target[,kind|label]``, files relative to the CSV) gives verification pairs; ``synth_per_char`` adds
+(``file,target,kind`` or ``file,target,label``, files relative to the CSV) gives verification pairs; ``synth_per_char`` adds
 synthesised samples, Unknown samples and impostors of every kind. A label outside HSK1 should come out ``Unknown``.
 A source is read, preprocessed and run through the model ``CHUNK`` samples at a time and only the outputs are kept
 (``pairs.score_labelled``), so one larger than memory can be evaluated.
@@ -69,14 +69,17 @@ def is_pair_csv(path: Path) -> bool:
 
 
 def read_pair_csv(path: Path) -> tuple[Pairs, int]:
-    """Verification pairs of a ``file,target[,kind|label]`` CSV; and the number of unreadable images."""
+    """Verification pairs of a ``file,target,kind`` (genuine or the impostor's kind) or ``file,target,label`` (the
+    true character) CSV; and the number of unreadable images. Without either column whether a pair is genuine is
+    unknown, and the CSV is refused."""
     with path.open(newline="", encoding="utf-8-sig") as fh:
         rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in csv.DictReader(fh)]
     if not rows:
         raise EvaluationError(f"{path}: no pairs")
     if "kind" not in rows[0] and "label" not in rows[0]:
         raise EvaluationError(f"{path}: a pair CSV needs a 'kind' column (genuine / wrong_char / lookalike / "
-                              "missing_stroke …) or a 'label' column (the true character) to score verification")
+                              "missing_stroke …; 'genuine' on every row of correct pairs) or a 'label' column (the "
+                              "true character) to score verification")
     x, ok, _ = read_inputs([path.parent / r["file"] for r in rows])  # each unreadable image left out, counted
     targets, genuine, kinds = [], [], []
     for r in (rows[i] for i in ok):

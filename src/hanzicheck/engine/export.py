@@ -24,7 +24,14 @@ from ..inference.artifacts import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_SIMILARI
 from ..inference.calibration import Calibration, divide
 from ..models import embedding_model
 from .onnx_convert import keras_to_onnx
-from .run_folder import BUNDLE_FILES, SEED_MODEL_NAME, SEED_TEMPLATES_NAME, check_export_target
+from .run_folder import (
+    BUNDLE_FILES,
+    SEED_MODEL_NAME,
+    SEED_SOURCE_FILES,
+    SEED_TEMPLATES_NAME,
+    check_export_target,
+    require_files,
+)
 
 PARITY_TOLERANCE = 1e-4
 
@@ -138,12 +145,6 @@ def unfold_calibration(model: keras.Model, meta: dict) -> keras.Model:
     return _fold(model, lambda kernel, bias: calibration.unfold(kernel, bias, unknown_index(meta)))
 
 
-def _require(run: Path, names: tuple[str, ...]) -> None:
-    for name in names:
-        if not (run / name).is_file():
-            raise FileNotFoundError(f"{run / name} is missing: is {run} a training run or artifacts folder?")
-
-
 def _calibration(run: Path) -> tuple[dict, Calibration]:
     """The run's metadata and its calibration."""
     meta = json.loads((run / "metadata.json").read_text(encoding="utf-8")) if (run / "metadata.json").is_file() else {}
@@ -165,7 +166,7 @@ def export_seed_names(run_dir: str | Path, out_dir: str | Path, force: bool = Fa
     a calibrated temperature and Unknown offset are folded into the model. Existing files there are replaced only
     with ``force`` (FileExistsError otherwise)."""
     run, out = Path(run_dir), Path(out_dir)
-    _require(run, ("model.keras", "templates.npz"))
+    require_files(run, SEED_SOURCE_FILES)
     check_export_target(run, out, (SEED_MODEL_NAME, SEED_TEMPLATES_NAME), force)
     out.mkdir(parents=True, exist_ok=True)
     meta, calibration = _calibration(run)
@@ -186,7 +187,7 @@ def export_bundle(run_dir: str | Path, out_dir: str | Path, force: bool = False)
     Existing bundle files in ``out_dir`` are replaced only with ``force`` (FileExistsError otherwise); the run
     folder itself is refused (ValueError)."""
     run, out = Path(run_dir), Path(out_dir)
-    _require(run, BUNDLE_FILES)
+    require_files(run, BUNDLE_FILES)
     check_export_target(run, out, BUNDLE_FILES, force)
     out.mkdir(parents=True, exist_ok=True)
     meta, calibration = _calibration(run)

@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+# Every file a report writes into its folder (``write_report``); a folder holding any of them holds a report.
+REPORT_FILES = ("metrics.json", "report.md", "roc.png", "roc_by_source.png", "similarities.png", "reliability.png",
+                "per_char.png")
 # verify's four figures per source (correct pairs accepted, each impostor kind rejected): report, CLI table, card
 VERIFY_FIGURES = ("correct_accepted", "wrong_char_rejected", "lookalike_rejected", "missing_stroke_rejected")
 # ... and the head of their markdown table
@@ -33,12 +36,32 @@ class PairScores:
     kinds: list[str]
 
 
+class ReportFolderError(ValueError):
+    """The report folder is a file, or already holds a report that was not to be replaced."""
+
+
+def previous_report(out: Path) -> list[str]:
+    """The report files already in ``out`` (``REPORT_FILES``; none for a missing folder); ReportFolderError when
+    ``out``, or the folder it would be made in, is a file."""
+    for folder in (out, *out.parents):  # the nearest that exists must be a folder
+        if folder.exists():
+            if not folder.is_dir():
+                raise ReportFolderError(f"--report {out}: " + ("a file, not a folder" if folder == out else
+                                                               f"{folder} is a file, not a folder"))
+            break
+    return [name for name in REPORT_FILES if (out / name).exists()]
+
+
 def write_report(metrics: dict[str, Any], out: Path, pair_scores: PairScores | None = None) -> None:
-    """metrics.json, report.md and the plots into ``out``; ``pair_scores``: the histogram of verify scores."""
+    """metrics.json, report.md and the plots into ``out``; ``pair_scores``: the histogram of verify scores. A
+    previous report's files that this one does not write (a plot it has no data for) are deleted, so the folder
+    holds one report; other files stay."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
     plots = _plots(metrics, pair_scores, out)
     (out / "report.md").write_text(_markdown(metrics, plots), encoding="utf-8")
+    for name in set(REPORT_FILES) - {"metrics.json", "report.md", *plots}:
+        (out / name).unlink(missing_ok=True)
 
 
 def _plots(metrics: dict[str, Any], pair_scores: PairScores | None, out: Path) -> list[str]:

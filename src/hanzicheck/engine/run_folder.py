@@ -25,6 +25,7 @@ _PENDING = re.compile(r"^(best|last)\.e\d+\.keras$")
 SEED_MODEL_NAME = "chinese_hsk1_model_v5.keras"
 SEED_TEMPLATES_NAME = "templates_v5.npz"
 BUNDLE_FILES = ("model.onnx", "templates.npz", "metadata.json", "model.keras")
+SEED_SOURCE_FILES = ("model.keras", "templates.npz")  # what the spec's names are written from
 
 
 class RunFolderError(ValueError):
@@ -109,6 +110,13 @@ def peek_state(run: Path) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise RunFolderError(f"--resume: cannot read {run / 'state.json'} ({e}); is --out on a folder the chief "
                              "shares?") from None
+
+
+def require_files(run: Path, names: tuple[str, ...]) -> None:
+    """FileNotFoundError naming the first of ``names`` missing from the run (or artifacts) folder ``run``."""
+    for name in names:
+        if not (run / name).is_file():
+            raise FileNotFoundError(f"{run / name} is missing: is {run} a training run or artifacts folder?")
 
 
 def check_export_target(run: Path, out: Path, names: tuple[str, ...], force: bool) -> None:
