@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -12,6 +13,7 @@ from fake_artifacts import drawings, write_fake_artifacts
 from hanzicheck.cli import build_app
 
 runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = {"一": "a_one.png", "十": "b_ten.jpg", "人": "c_person.bmp", "Unknown": "d_ring.webp"}
 
 
@@ -106,6 +108,22 @@ def test_verify_explain_says_why_each_image_was_refused(images, model):
     assert ok["why"] == "this is 十" and ok["reason"] is None
     assert refused["reason"] == "other_character" and refused["other"] == "一"
     assert refused["why"] == "this looks more like 一 than 十" and "diagnosis_missing_strokes" not in refused
+
+
+def test_verify_explain_leads_with_the_verdicts_own_reason_and_adds_the_stroke_diagnosis_after_it():
+    """A real 百 (not an HSK1 character) against 八 with the bundled model: refused, and ``why`` first says the
+    verdict's reason; the stroke diagnosis, which always finds some stroke of 八 missing in 百, only follows it."""
+    from hanzicheck.inference.results import Verification
+
+    result, (line,) = _run("verify", EXAMPLES / "real_bai_writer7.png", "--target", "八", "--explain", "--json")
+    assert result.exit_code == 0, result.output
+    fields = {k: line[k] for k in ("target", "verdict", "similarity", "threshold", "score", "probability", "rank",
+                                   "reason", "other", "missing_stroke")}
+    own, _, diagnosis = line["why"].partition("; ")
+    assert line["verdict"] == "incomplete_or_unclear" and own == Verification(**fields).explanation()
+    missing = line["diagnosis_missing_strokes"]
+    assert missing and diagnosis == f"the stroke diagnosis finds stroke{'s' if len(missing) > 1 else ''} " + ", ".join(
+        str(k + 1) for k in missing) + " missing"
 
 
 def test_verify_explain_table_has_a_why_column(images, model):

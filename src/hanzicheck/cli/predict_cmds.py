@@ -197,8 +197,9 @@ def verify(
 
 
 def _explain(rec, file: Path, result) -> dict[str, Any]:
-    """``why``: the verdict in a sentence; a refused image not put down to another character also gets the stroke
-    diagnosis, and the strokes it finds missing (``diagnosis_missing_strokes``, 0-based) lead the sentence."""
+    """``why``: the verdict in a sentence (strokes counted from 1, as a learner counts them); a refused image not put
+    down to another character also gets the stroke diagnosis, whose missing strokes (``diagnosis_missing_strokes``,
+    0-based like ``missing_stroke``) are added after the verdict's own reason, which they never replace."""
     why = result.explanation()
     if result.verdict != "incomplete_or_unclear" or result.reason == "other_character":
         return {"why": why}
@@ -208,7 +209,7 @@ def _explain(rec, file: Path, result) -> dict[str, Any]:
         return {"why": why}
     if missing:
         names = ", ".join(str(k + 1) for k in missing)
-        why = f"stroke{'s' if len(missing) > 1 else ''} {names} of {result.target} missing (stroke diagnosis)"
+        why = f"{why}; the stroke diagnosis finds stroke{'s' if len(missing) > 1 else ''} {names} missing"
     return {"why": why, "diagnosis_missing_strokes": missing}
 
 
