@@ -155,9 +155,13 @@ def test_truncated_image(client, ten_png):
     assert_error(client.post("/v1/classify", json={"image": b64(ten_png[:60])}), 400, "invalid_image")
 
 
-def test_blank_image(client):
-    blank = png(np.full((64, 64), 255, np.uint8))
-    assert_error(client.post("/v1/verify", json={"image": b64(blank), "target": "十"}), 400, "invalid_image", "no ink")
+@pytest.mark.parametrize("path", ["/v1/classify", "/v1/verify", "/v1/diagnose"])
+def test_blank_image_is_refused_naming_the_drawing(client, path):
+    blank, target = png(np.full((64, 64), 255, np.uint8)), {} if path == "/v1/classify" else {"target": "十"}
+    body = assert_error(client.post(path, json={"image": b64(blank), **target}), 400, "invalid_image", "no ink")
+    assert body["message"].startswith("the base64 image: ")
+    r = client.post(path, files={"image": ("blank.png", blank, "image/png")}, data=target)
+    assert assert_error(r, 400, "invalid_image")["message"].startswith("the uploaded file 'blank.png': no ink")
 
 
 def test_empty_upload(client):

@@ -13,7 +13,7 @@ import numpy as np
 from fastapi import FastAPI
 
 from ..data.preprocess import InvalidImageError
-from .errors import ApiError
+from .errors import ApiError, invalid_image
 from .inputs import Submission, model_input
 
 _lock = threading.Lock()
@@ -49,7 +49,7 @@ def run_diagnosis(app: FastAPI, drawing: Submission, target: str, end: float | N
         result, analysis = diagnose_analysis(subject, target, app.state.recognizer, db, deadline=deadline,
                                              name=drawing.name)
     except InvalidImageError as e:  # the one error type of unreadable, blank or too large drawings
-        raise ApiError(400, "invalid_image", str(e)) from None
+        raise invalid_image(e, drawing.name) from None
     except DiagnosisTimeout:
         settings = app.state.settings
         raise ApiError(503, "timeout", f"the request took longer than {settings.request_timeout_s:g} s; retry "

@@ -47,6 +47,14 @@ def validation_error(e: ValidationError | RequestValidationError) -> ApiError:
     return ApiError(422, "invalid_request", f"{where}: {first['msg']}{more}", details)
 
 
+def invalid_image(e: Exception, name: str) -> ApiError:
+    """400 ``invalid_image`` for a drawing that cannot be read or holds no ink, its message naming the drawing
+    (``name``: "the base64 image", "the uploaded file 'x.png'" …): the decoder names it already; the ink check,
+    which sees the decoded pixels only, does not."""
+    message = str(e)
+    return ApiError(400, "invalid_image", message if message.startswith(name) else f"{name}: {message}")
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, e: ApiError) -> JSONResponse:

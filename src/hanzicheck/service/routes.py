@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from .. import __version__
 from ..data.preprocess import InvalidImageError
-from .errors import ApiError
+from .errors import ApiError, invalid_image
 from .inputs import model_input, read_request
 from .limits import START
 from .schemas import (
@@ -81,10 +81,6 @@ async def run_off_loop(request: Request, fn: Callable[[], T], limiter: anyio.Cap
     raise _timeout(settings)
 
 
-def _invalid(e: InvalidImageError) -> ApiError:
-    return ApiError(400, "invalid_image", str(e))
-
-
 @api_router.post("/v1/classify", response_model=ClassifyResponse, responses=ERRORS, tags=["recognition"],
                  openapi_extra=request_body(ClassifyRequest, {"top_k": dict(TOP_K_FIELD)}),
                  summary="Which HSK1 character is this drawing?")
@@ -96,7 +92,7 @@ async def classify(request: Request) -> dict:
             x = model_input(drawing, request.app.state.settings)
             return request.app.state.recognizer.classify(x, top_k=req.top_k).to_dict()
         except InvalidImageError as e:
-            raise _invalid(e) from None
+            raise invalid_image(e, drawing.name) from None
 
     return await run_off_loop(request, work)
 
@@ -112,7 +108,7 @@ async def verify(request: Request) -> dict:
             x = model_input(drawing, request.app.state.settings)
             return request.app.state.recognizer.verify(x, req.target).to_dict()
         except InvalidImageError as e:
-            raise _invalid(e) from None
+            raise invalid_image(e, drawing.name) from None
 
     return await run_off_loop(request, work)
 
