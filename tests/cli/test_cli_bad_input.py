@@ -189,3 +189,34 @@ def test_labels_csv_folder_images_go_through_the_one_decoder(tmp_path):
     (tmp_path / "labels.csv").write_text("file,label\nten.ppm,十\n", encoding="utf-8")
     with pytest.raises(DataFormatError, match="ten.ppm is not an image in a format hanzicheck reads"):
         list(iter_samples(tmp_path))
+
+
+# ------------------------------------------------------------------ usage errors, through the installed entry point
+
+
+def _main(monkeypatch, capsys, *args) -> tuple[int, list[str], str]:
+    """``hanzicheck ARGS`` as the console script runs it: (exit status, stderr lines, stdout)."""
+    from hanzicheck.cli import main
+
+    monkeypatch.setattr("sys.argv", ["hanzicheck", *map(str, args)])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    out, err = capsys.readouterr()
+    return exit_.value.code, err.strip().splitlines(), out
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("classify", "x.png", "--top-k", "0"), "hanzicheck classify: Invalid value for '--top-k': "),
+    (("verify", "x.png", "--nosuch"), "hanzicheck verify: No such option: --nosuch"),
+    (("nosuch",), "hanzicheck: No such command 'nosuch'."),
+])
+def test_a_usage_error_is_one_line_naming_the_option_and_exit_2(monkeypatch, capsys, args, line):
+    code, err, out = _main(monkeypatch, capsys, *args)
+    assert code == 2 and len(err) == 1 and err[0].startswith(line) and not out
+
+
+def test_the_entry_point_passes_a_verbs_own_exit_status_on(monkeypatch, capsys, model):
+    assert _main(monkeypatch, capsys, "classify", "--model", model, "no_such.png")[:2] == (
+        2, ["hanzicheck: no_such.png: no such file or folder"])
+    code, err, out = _main(monkeypatch, capsys, "data", "inspect", "strokes")
+    assert code == 0 and out
