@@ -176,6 +176,24 @@ def test_errors(db):
         diagnose(b"not an image", "大", db=db)
 
 
+@pytest.mark.parametrize(("strokes", "where"), [
+    ([[["a", 1]]], "strokes.0.0.0: expected a finite number, got 'a'"),
+    ([[[0, 0], [1, float("nan")]]], "strokes.0.1.1: expected a finite number, got nan"),
+    ([[[0, 0], [5, 5]], [[1, 2, 3]]], "strokes.1.0: expected an [x, y] point, got [1, 2, 3]"),
+    ([[0, 0], [5, 5]], "strokes.0.0: expected an [x, y] point, got 0"),  # points without a stroke around them
+    ([[[0, 0], [5, 5]], "ab"], "strokes.1: expected a list of [x, y] points, got 'ab'"),
+])
+def test_malformed_strokes_name_the_bad_point(db, strokes, where):
+    with pytest.raises(InkError) as e:
+        diagnose(strokes, "大", db=db)
+    assert str(e.value) == f"malformed pen strokes: {where}"
+
+
+def test_empty_strokes_are_left_out(db):
+    strokes = [[], *slanted(db.get("大").medians)]
+    assert diagnose(strokes, "大", db=db) == diagnose(strokes[1:], "大", db=db)
+
+
 def test_diagnosis_is_a_dataclass():
     d = Diagnosis("大", "correct", 1.0, [], [1.0, 1.0, 1.0])
     assert d.to_dict()["extra_ink"] == []

@@ -47,6 +47,7 @@ from .align import (
     drawing_from_strokes,
     reference_points,
     sqdist,
+    stroke_arrays,
 )
 from .budget import DEFAULT_TIMEOUT_S, NO_DEADLINE, Deadline, DiagnosisTimeout
 
@@ -198,14 +199,9 @@ def _extra_boxes(drawing: InkPoints, dist: np.ndarray,
 
 
 def is_strokes(obj) -> bool:
-    """True for pen strokes: a list/tuple of (n, 2) point sequences (an image is a 2-D array, a path or bytes)."""
-    if isinstance(obj, np.ndarray) or not isinstance(obj, (list, tuple)) or not obj:
-        return False
-    try:
-        first = np.asarray(obj[0], dtype=np.float32)
-    except (ValueError, TypeError):
-        return False
-    return first.ndim == 2 and first.shape[1] == 2
+    """True for pen strokes: any list or tuple (an image is an array, a PIL image, a path or bytes), whose
+    structure ``align.stroke_arrays`` then checks."""
+    return isinstance(obj, (list, tuple))
 
 
 def analyse(image_or_strokes, medians: Sequence[np.ndarray], rad_strokes: Sequence[int] = (),
@@ -275,14 +271,14 @@ def combine(analysis: Analysis, sims: np.ndarray) -> list[int]:
 def diagnose(image_or_strokes, target: str, recognizer=None, db=None,
              timeout_s: float | None = DEFAULT_TIMEOUT_S) -> Diagnosis:
     """Which strokes of ``target`` are missing from a drawing (image: array/PIL/path/bytes; or pen strokes: a list
-    of (n, 2) x, y arrays with y down). With a ``recognizer``, verdict and similarity are its ``verify``'s (the
+    of strokes, each a list of [x, y] points or an (n, 2) array, y down). With a ``recognizer``, verdict and similarity are its ``verify``'s (the
     verdict is ``incomplete_or_unclear`` whenever a stroke is named missing);
     otherwise the verdict is ``correct`` when no stroke is missing and no extra ink was found, else
     ``incomplete_or_unclear``, and similarity is the alignment fit (0..1).
 
     Raises KeyError for a target without stroke data, InkError (preprocess's ``InvalidImageError``, a ValueError)
-    for an unreadable, blank or too large drawing, ``DiagnosisTimeout`` past ``timeout_s`` seconds (None: no
-    deadline; the work is bounded anyway, see ``inference/budget.py``)."""
+    for an unreadable, blank or too large drawing or malformed strokes (naming the bad point), ``DiagnosisTimeout``
+    past ``timeout_s`` seconds (None: no deadline; the work is bounded anyway, see ``inference/budget.py``)."""
     return diagnose_analysis(image_or_strokes, target, recognizer, db, timeout_s=timeout_s)[0]
 
 
@@ -301,8 +297,9 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
     chars = db.get(target)  # KeyError naming the target
     file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
     strokes = is_strokes(image_or_strokes)
-    # an image is decoded once (preprocess's decoder and guards); the recogniser takes the same gray array
-    subject = image_or_strokes if strokes else decode(image_or_strokes, name)
+    # an image is decoded once (preprocess's decoder and guards), strokes checked once (stroke_arrays); the
+    # recogniser takes the same gray array, or the same strokes rendered
+    subject = stroke_arrays(image_or_strokes) if strokes else decode(image_or_strokes, name)
     result = analyse(subject, chars.medians, chars.rad_strokes, deadline=deadline, name=name)
     scores = [float(s) for s in result.scores]
     if recognizer is not None:
@@ -311,7 +308,7 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
         if strokes:
             from ..data.render import render_strokes
 
-            image = render_strokes(image_or_strokes, size=64)
+            image = render_strokes(subject, size=64)
         emb = recognizer.embed(image)
         result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
         ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py) ...
