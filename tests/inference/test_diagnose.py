@@ -100,6 +100,15 @@ def test_recognizer_gives_the_verdict(db, fake_rec):
     assert d.verdict == v.verdict and d.similarity == pytest.approx(v.similarity, abs=1e-6)
 
 
+def test_target_the_recognizer_does_not_check_is_invalid_target(db, fake_rec):
+    """百 has stroke data but is not one of the model's characters: verify's answer, not an exception."""
+    img = image(db, "百")
+    d = fake_rec.diagnose(img, "百")
+    assert fake_rec.verify(img, "百").verdict == "invalid_target"
+    assert d.to_dict() == {"target": "百", "verdict": "invalid_target", "similarity": None, "missing_strokes": [],
+                           "stroke_scores": [], "extra_ink": []}
+
+
 def test_drop_templates_are_unit_rows_and_do_not_depend_on_call_order(db, fake_rec):
     from hanzicheck.inference.stroke_templates import DropTemplates
 
@@ -125,11 +134,12 @@ def test_diagnose_many_answers_each_input_and_names_the_bad_ones(db, fake_rec):
     from hanzicheck.inference.results import ItemError
 
     img = image(db, "大")
-    res = fake_rec.diagnose_many([img, b"not an image", img, img], ["大", "大", "A", "大"],
-                                 names=["a", "b", "c", "d"])
+    res = fake_rec.diagnose_many([img, b"not an image", img, img, [[["a", 1]]]], ["大", "大", "A", "大", "大"],
+                                 names=["a", "b", "c", "d", "e"])
     assert res[0] == fake_rec.diagnose(img, "大") and res[3] == res[0]
     assert isinstance(res[1], ItemError) and res[1].item == "b" and res[1].error.startswith("b")
-    assert isinstance(res[2], ItemError) and res[2].index == 2 and "A" in res[2].error  # no stroke data
+    assert res[2].verdict == "invalid_target"  # a target the model does not check: an answer, as verify_many
+    assert isinstance(res[4], ItemError) and "strokes.0.0.0" in res[4].error
     assert fake_rec.diagnose_many([img], "大")[0] == res[0]
     with pytest.raises(ValueError, match="1 inputs but 2 names"):
         fake_rec.diagnose_many([img], "大", names=["a", "b"])

@@ -85,11 +85,12 @@ EMBED_SCORE = 0.4  # ... a stroke score under this
 @dataclass
 class Diagnosis:
     """Result of :func:`diagnose`. ``stroke_scores[k]`` is in 0..1 for reference stroke ``k`` (standard order);
-    ``extra_ink``: (x0, y0, x1, y1) boxes in input pixels (image) or input units (strokes)."""
+    ``extra_ink``: (x0, y0, x1, y1) boxes in input pixels (image) or input units (strokes). Verdict
+    ``invalid_target`` (a target the recogniser does not know): similarity None, no strokes, no boxes."""
 
     target: str
     verdict: str
-    similarity: float
+    similarity: float | None
     missing_strokes: list[int]
     stroke_scores: list[float]
     extra_ink: list[tuple[int, int, int, int]] = field(default_factory=list)
@@ -97,7 +98,8 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         out: dict = {"file": self.file} if self.file is not None else {}
-        out.update(target=self.target, verdict=self.verdict, similarity=round(float(self.similarity), 4),
+        similarity = None if self.similarity is None else round(float(self.similarity), 4)
+        out.update(target=self.target, verdict=self.verdict, similarity=similarity,
                    missing_strokes=list(self.missing_strokes),
                    stroke_scores=[round(float(s), 3) for s in self.stroke_scores],
                    extra_ink=[list(b) for b in self.extra_ink])
@@ -271,10 +273,12 @@ def combine(analysis: Analysis, sims: np.ndarray) -> list[int]:
 def diagnose(image_or_strokes, target: str, recognizer=None, db=None,
              timeout_s: float | None = DEFAULT_TIMEOUT_S) -> Diagnosis:
     """Which strokes of ``target`` are missing from a drawing (image: array/PIL/path/bytes; or pen strokes: a list
-    of strokes, each a list of [x, y] points or an (n, 2) array, y down). With a ``recognizer``, verdict and similarity are its ``verify``'s (the
-    verdict is ``incomplete_or_unclear`` whenever a stroke is named missing);
-    otherwise the verdict is ``correct`` when no stroke is missing and no extra ink was found, else
-    ``incomplete_or_unclear``, and similarity is the alignment fit (0..1).
+    of strokes, each a list of [x, y] points or an (n, 2) array, y down). With a ``recognizer``, verdict and
+    similarity are its ``verify``'s (the verdict is ``incomplete_or_unclear`` whenever a stroke is named
+    missing), and a target it does not know gets verify's answer: verdict ``invalid_target``, similarity None,
+    no strokes. Without one (stroke alignment only, which does not judge which character was written: a
+    lone dot or another character can pass), the verdict is ``correct`` when no stroke is missing and no extra
+    ink was found, else ``incomplete_or_unclear``, and similarity is the alignment fit (0..1).
 
     Raises KeyError for a target without stroke data, InkError (preprocess's ``InvalidImageError``, a ValueError)
     for an unreadable, blank or too large drawing or malformed strokes (naming the bad point), ``DiagnosisTimeout``
@@ -284,18 +288,23 @@ def diagnose(image_or_strokes, target: str, recognizer=None, db=None,
 
 def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
                       timeout_s: float | None = DEFAULT_TIMEOUT_S, deadline: Deadline | None = None,
-                      name: str | None = None) -> tuple[Diagnosis, Analysis]:
-    """:func:`diagnose` and the :class:`Analysis` behind it (for overlays). ``deadline`` (instead of
-    ``timeout_s``): an end-to-end one set by the caller (the service); ``name``: what errors call the image."""
+                      name: str | None = None) -> tuple[Diagnosis, Analysis | None]:
+    """:func:`diagnose` and the :class:`Analysis` behind it (for overlays; None with an ``invalid_target``
+    answer, which looks at no drawing). ``deadline`` (instead of ``timeout_s``): an end-to-end one set by the
+    caller (the service); ``name``: what errors call the image."""
     deadline = deadline or Deadline(timeout_s)
+    if not isinstance(target, str):
+        raise KeyError(f"target must be one character, got {target!r}")
+    file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
+    if recognizer is not None and target not in recognizer.artifacts.char_index():  # as verify and the service
+        return Diagnosis(target, "invalid_target", None, [], [], [], file), None
     if db is None:
         from ..data.strokes import default_db
 
         db = default_db()
-    if not isinstance(target, str) or len(target) != 1:
+    if len(target) != 1:
         raise KeyError(f"target must be one character, got {target!r}")
     chars = db.get(target)  # KeyError naming the target
-    file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
     strokes = is_strokes(image_or_strokes)
     # an image is decoded once (preprocess's decoder and guards), strokes checked once (stroke_arrays); the
     # recogniser takes the same gray array, or the same strokes rendered
