@@ -1,4 +1,5 @@
-"""The ``hanzicheck diagnose`` verb: JSON fields, pen-stroke files, overlay PNG, exit status 2 on bad input."""
+"""The ``hanzicheck diagnose`` verb: the bundled model's verdict by default, JSON fields, pen-stroke files, overlay
+PNG, exit status 2 and one line on bad input."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ def app():
 
 def run(app, *args):
     return typer_testing.CliRunner().invoke(app, ["diagnose", *map(str, args)])
+
+
+def one_line(res) -> str:
+    """The exit-2 answer's one stderr line (no traceback)."""
+    lines = res.stderr.strip().splitlines()
+    assert res.exit_code == 2 and len(lines) == 1 and "Traceback" not in res.output, res.output
+    return lines[0]
 
 
 @pytest.fixture
@@ -110,4 +118,69 @@ def test_model_gives_verdict_and_similarity(app, tmp_path):
 def test_bad_model_folder_exits_2(app, drawing, tmp_path):
     res = run(app, drawing, "--target", "我", "--model", tmp_path / "nowhere")
     assert res.exit_code == 2
-    assert "cannot load the model" in res.stderr
+    assert "no such folder" in res.stderr and str(tmp_path / "nowhere") in res.stderr
+
+
+# ------------------------------------------------------------------ the bundled model by default
+
+
+def test_one_dot_is_not_correct(app, tmp_path):
+    dot = tmp_path / "dot.png"
+    pixels = np.full((64, 64), 255, np.uint8)
+    pixels[30:34, 30:34] = 0  # a single 4-pixel dot
+    Image.fromarray(pixels).save(dot)
+    res = run(app, dot, "--target", "我", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["verdict"] == "incomplete_or_unclear"
+
+
+def test_real_bai_is_not_passed_as_ba(app, real_data, tmp_path):
+    """A real writer's 百 (Chinese MNIST) is not 八, whose two strokes it happens to contain."""
+    data = np.load(real_data / "chinese_mnist_dev.npz")
+    path = tmp_path / "bai.png"
+    Image.fromarray(data["images"][list(data["labels"]).index("百")]).save(path)
+    res = run(app, path, "--target", "八", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["verdict"] == "incomplete_or_unclear"
+
+
+def test_default_answer_is_the_python_apis(app, drawing):
+    from hanzicheck.inference.recognizer import Recognizer
+
+    res = run(app, drawing, "--target", "我", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == Recognizer.load().diagnose(str(drawing), "我").to_dict()
+
+
+# ------------------------------------------------------------------ bad targets, overlays, stroke files
+
+
+def test_target_the_model_does_not_check_exits_2(app, drawing):
+    line = one_line(run(app, drawing, "--target", "百"))  # has stroke data, is not an HSK1 character
+    assert "unknown target '百'" in line and "178 characters the model checks" in line
+
+
+def test_overlay_folder_exits_2(app, drawing, tmp_path):
+    line = one_line(run(app, drawing, "--target", "我", "--overlay", tmp_path))
+    assert f"--overlay {tmp_path}: a folder" in line
+
+
+def test_overlay_must_be_named_png(app, drawing, tmp_path):
+    out = tmp_path / "overlay.jpg"
+    line = one_line(run(app, drawing, "--target", "我", "--overlay", out))
+    assert f"--overlay {out}: the overlay is a PNG" in line
+    assert not out.exists()
+
+
+def test_unwritable_overlay_exits_2(app, drawing, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    out = tmp_path / "file" / "overlay.png"
+    line = one_line(run(app, drawing, "--target", "我", "--overlay", out))
+    assert f"--overlay {out}: cannot write it" in line
+
+
+def test_malformed_stroke_file_names_the_point(app, tmp_path):
+    path = tmp_path / "strokes.json"
+    path.write_text('[[["a", 1]]]')
+    line = one_line(run(app, path, "--target", "八"))
+    assert line == f"hanzicheck diagnose: {path}: malformed pen strokes: strokes.0.0.0: expected a finite number, got 'a'"

@@ -100,6 +100,15 @@ def test_recognizer_gives_the_verdict(db, fake_rec):
     assert d.verdict == v.verdict and d.similarity == pytest.approx(v.similarity, abs=1e-6)
 
 
+def test_target_the_recognizer_does_not_check_is_invalid_target(db, fake_rec):
+    """百 has stroke data but is not one of the model's characters: verify's answer, not an exception."""
+    img = image(db, "百")
+    d = fake_rec.diagnose(img, "百")
+    assert fake_rec.verify(img, "百").verdict == "invalid_target"
+    assert d.to_dict() == {"target": "百", "verdict": "invalid_target", "similarity": None, "missing_strokes": [],
+                           "stroke_scores": [], "extra_ink": []}
+
+
 def test_drop_templates_are_unit_rows_and_do_not_depend_on_call_order(db, fake_rec):
     from hanzicheck.inference.stroke_templates import DropTemplates
 
@@ -125,11 +134,12 @@ def test_diagnose_many_answers_each_input_and_names_the_bad_ones(db, fake_rec):
     from hanzicheck.inference.results import ItemError
 
     img = image(db, "大")
-    res = fake_rec.diagnose_many([img, b"not an image", img, img], ["大", "大", "A", "大"],
-                                 names=["a", "b", "c", "d"])
+    res = fake_rec.diagnose_many([img, b"not an image", img, img, [[["a", 1]]]], ["大", "大", "A", "大", "大"],
+                                 names=["a", "b", "c", "d", "e"])
     assert res[0] == fake_rec.diagnose(img, "大") and res[3] == res[0]
     assert isinstance(res[1], ItemError) and res[1].item == "b" and res[1].error.startswith("b")
-    assert isinstance(res[2], ItemError) and res[2].index == 2 and "A" in res[2].error  # no stroke data
+    assert res[2].verdict == "invalid_target"  # a target the model does not check: an answer, as verify_many
+    assert isinstance(res[4], ItemError) and "strokes.0.0.0" in res[4].error
     assert fake_rec.diagnose_many([img], "大")[0] == res[0]
     with pytest.raises(ValueError, match="1 inputs but 2 names"):
         fake_rec.diagnose_many([img], "大", names=["a", "b"])
@@ -174,6 +184,24 @@ def test_errors(db):
         diagnose(np.full((64, 64), 255, np.uint8), "大", db=db)
     with pytest.raises(InkError, match="not an image"):
         diagnose(b"not an image", "大", db=db)
+
+
+@pytest.mark.parametrize(("strokes", "where"), [
+    ([[["a", 1]]], "strokes.0.0.0: expected a finite number, got 'a'"),
+    ([[[0, 0], [1, float("nan")]]], "strokes.0.1.1: expected a finite number, got nan"),
+    ([[[0, 0], [5, 5]], [[1, 2, 3]]], "strokes.1.0: expected an [x, y] point, got [1, 2, 3]"),
+    ([[0, 0], [5, 5]], "strokes.0.0: expected an [x, y] point, got 0"),  # points without a stroke around them
+    ([[[0, 0], [5, 5]], "ab"], "strokes.1: expected a list of [x, y] points, got 'ab'"),
+])
+def test_malformed_strokes_name_the_bad_point(db, strokes, where):
+    with pytest.raises(InkError) as e:
+        diagnose(strokes, "大", db=db)
+    assert str(e.value) == f"malformed pen strokes: {where}"
+
+
+def test_empty_strokes_are_left_out(db):
+    strokes = [[], *slanted(db.get("大").medians)]
+    assert diagnose(strokes, "大", db=db) == diagnose(strokes[1:], "大", db=db)
 
 
 def test_diagnosis_is_a_dataclass():

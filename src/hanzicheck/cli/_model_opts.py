@@ -1,5 +1,5 @@
 """The options the recogniser verbs share (``--model``, ``--threads``, ``--json``) and loading the recogniser
-they name (an artifacts problem: one line on stderr, exit 2): predict_cmds.py and eval_cmds.py."""
+they name (an artifacts problem: one line on stderr, exit 2): predict_cmds.py, eval_cmds.py and diagnose_cmd.py."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from typing import NoReturn
 import typer
 
 from ._common import fail
+from ._model_opts import ModelOpt, load_recognizer
 
 
 def _fail(message: str) -> NoReturn:
@@ -34,15 +35,19 @@ def load_strokes_json(path: Path) -> list:
 
 
 def diagnose(
-    path: Path = typer.Argument(..., help="Image of the drawing (PNG/JPEG/...), or a .json file of pen strokes."),
-    target: str = typer.Option(..., "--target", "-t", help="The character the learner meant to write."),
+    path: Path = typer.Argument(..., help="Image of the drawing (PNG/JPEG/...), or a .json file of pen "
+                               "strokes ([[[x, y], ...], ...], y down)."),
+    target: str = typer.Option(..., "--target", "-t", help="The character the learner meant to write (one of "
+                               "the model's characters)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    overlay: Path | None = typer.Option(None, "--overlay", help="Write a PNG: drawing + reference strokes "
-                                        "coloured by score (missing in red)."),
-    model: Path | None = typer.Option(None, "--model", help="Artifacts folder: take the verdict and "
-                                      "similarity from the recognizer's verify."),
+    overlay: Path | None = typer.Option(None, "--overlay", help="Write a PNG (the name must end in .png): "
+                                        "drawing + reference strokes coloured by score (missing in red)."),
+    model: ModelOpt = None,
 ) -> None:
-    """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke."""
+    """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke.
+
+    The verdict and similarity are the model's verify (the bundled model unless --model), as in the Python API
+    and the service; a stroke found missing makes the verdict incomplete_or_unclear."""
     from ..data.strokes import default_db
     from ..inference.align import decode
     from ..inference.diagnose import DiagnosisTimeout, InkError, diagnose_analysis
@@ -51,6 +56,14 @@ def diagnose(
     db = default_db()
     if len(target) != 1 or target not in db:
         _fail(f"unknown target {target!r}: give one Chinese character that has stroke data (e.g. 我)")
+    if overlay is not None and overlay.is_dir():
+        _fail(f"--overlay {overlay}: a folder; give the PNG file to write (e.g. {overlay / 'overlay.png'})")
+    if overlay is not None and overlay.suffix.lower() != ".png":
+        _fail(f"--overlay {overlay}: the overlay is a PNG; give a file name ending in .png")
+    recognizer = load_recognizer(model)
+    known = recognizer.artifacts.char_index()
+    if target not in known:
+        _fail(f"unknown target {target!r}: not one of the {len(known)} characters the model checks")
     if path.is_dir():
         _fail(f"{path}: a folder; give one image or a .json file of pen strokes")
     if not path.exists():
@@ -59,15 +72,7 @@ def diagnose(
         drawing = load_strokes_json(path) if path.suffix.lower() == ".json" else decode(path)
     except ValueError as e:  # InkError (preprocess's InvalidImageError) is one
         _fail(str(e))
-    recognizer = None
-    if model is not None:
-        try:
-            from ..inference.recognizer import Recognizer
-
-            recognizer = Recognizer.load(model)
-        except Exception as e:  # noqa: BLE001 - any load failure is a one-line CLI error
-            _fail(f"cannot load the model from {model}: {e}")
-    try:
+    try:  # strokes are checked here (align.stroke_arrays): a malformed point is named
         result, analysis = diagnose_analysis(drawing, target, recognizer=recognizer, db=db, name=str(path))
     except (InkError, KeyError, DiagnosisTimeout) as e:
         message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
@@ -76,7 +81,10 @@ def diagnose(
     if overlay is not None:
         from ..inference.diagnose_overlay import save_overlay
 
-        save_overlay(drawing, analysis, overlay)
+        try:
+            save_overlay(drawing, analysis, overlay)
+        except OSError as e:
+            _fail(f"--overlay {overlay}: cannot write it ({e.strerror or e})")
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
         return

@@ -167,27 +167,66 @@ def _tangents(line: np.ndarray) -> np.ndarray:
     return (g / np.maximum(np.hypot(g[:, 0], g[:, 1]), 1e-6)[:, None]).astype(np.float32)
 
 
-def drawing_from_strokes(strokes: Sequence) -> InkPoints:
-    """Pen strokes (each (n, 2) x, y with y down, any unit) → points along the pen's path, 1 working px apart
-    (farther apart when that would make more than ``MAX_INK_POINTS``: each point then stands for more length).
-
-    At most ``MAX_STROKES`` strokes and ``MAX_INPUT_POINTS`` points (InkError beyond)."""
+def stroke_arrays(strokes: Sequence) -> list[np.ndarray]:
+    """Pen strokes as given (a list of strokes, each a list of [x, y] points or an (n, 2) array; y down, any unit)
+    → float32 (n, 2) arrays, empty strokes left out. The one check of their structure (Python API and CLI; the
+    service's schema checks its JSON first): InkError naming the first bad place as ``strokes.i.j`` (stroke
+    ``i``, point ``j``, from 0) for anything else, no points at all, more than ``MAX_STROKES`` strokes or
+    ``MAX_INPUT_POINTS`` points."""
     if len(strokes) > MAX_STROKES:
         raise InkError(f"{len(strokes)} strokes; a diagnosis takes at most {MAX_STROKES}")
-    try:
-        arrays = [np.asarray(s, np.float32).reshape(-1, 2) for s in strokes]
-    except (ValueError, TypeError) as e:
-        raise InkError(f"strokes must be lists of [x, y] points ({e})") from None
-    arrays = [a for a in arrays if len(a)]
+    arrays = []
+    for i, stroke in enumerate(strokes):
+        try:
+            a = np.asarray(stroke, np.float32)
+        except (ValueError, TypeError):
+            a = None
+        if a is not None and a.shape == (0,):  # an empty stroke
+            continue
+        if a is None or a.ndim != 2 or a.shape[1] != 2 or not np.isfinite(a).all():
+            raise InkError(f"malformed pen strokes: {_first_bad_point(stroke, i)}")
+        if len(a):
+            arrays.append(a)
     if not arrays:
         raise InkError("no ink found: the strokes hold no points")
     if sum(len(a) for a in arrays) > MAX_INPUT_POINTS:
         raise InkError(f"{sum(len(a) for a in arrays):,} points; a diagnosis takes at most {MAX_INPUT_POINTS:,}")
+    return arrays
+
+
+def _first_bad_point(stroke, i: int) -> str:
+    """Where stroke ``i`` (which numpy cannot read as (n, 2) finite numbers) goes wrong, and how."""
+    if isinstance(stroke, (str, bytes)) or not isinstance(stroke, (Sequence, np.ndarray)):
+        return f"strokes.{i}: expected a list of [x, y] points, got {_shown(stroke)}"
+    for j, point in enumerate(stroke):
+        if isinstance(point, (str, bytes)) or not isinstance(point, (Sequence, np.ndarray)) or len(point) != 2:
+            return f"strokes.{i}.{j}: expected an [x, y] point, got {_shown(point)}"
+        for c, v in enumerate(point):
+            try:
+                ok = np.isfinite(np.float32(v)) and not isinstance(v, (str, bytes))
+            except (ValueError, TypeError):
+                ok = False
+            if not ok:
+                return f"strokes.{i}.{j}.{c}: expected a finite number, got {_shown(v)}"
+    return f"strokes.{i}: expected a list of [x, y] points"
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def drawing_from_strokes(strokes: Sequence) -> InkPoints:
+    """Pen strokes (each (n, 2) x, y with y down, any unit) → points along the pen's path, 1 working px apart
+    (farther apart when that would make more than ``MAX_INK_POINTS``: each point then stands for more length).
+
+    Checked by :func:`stroke_arrays` (InkError naming a malformed point, too many strokes or points)."""
+    arrays = stroke_arrays(strokes)
     allp = np.concatenate(arrays)
     lo, hi = allp.min(axis=0), allp.max(axis=0)
     extent = float(max(hi - lo))
     if not np.isfinite(extent):
-        raise InkError("stroke points must be finite numbers")
+        raise InkError("the stroke points span more than float32 can hold")
     k = FRAME / extent if extent > 0 else 1.0
     scaled = [(a - lo) * k for a in arrays]
     length = sum(float(np.hypot(*np.diff(a, axis=0).T).sum()) for a in scaled if len(a) > 1)

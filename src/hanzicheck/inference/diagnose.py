@@ -47,6 +47,7 @@ from .align import (
     drawing_from_strokes,
     reference_points,
     sqdist,
+    stroke_arrays,
 )
 from .budget import DEFAULT_TIMEOUT_S, NO_DEADLINE, Deadline, DiagnosisTimeout
 
@@ -84,11 +85,12 @@ EMBED_SCORE = 0.4  # ... a stroke score under this
 @dataclass
 class Diagnosis:
     """Result of :func:`diagnose`. ``stroke_scores[k]`` is in 0..1 for reference stroke ``k`` (standard order);
-    ``extra_ink``: (x0, y0, x1, y1) boxes in input pixels (image) or input units (strokes)."""
+    ``extra_ink``: (x0, y0, x1, y1) boxes in input pixels (image) or input units (strokes). Verdict
+    ``invalid_target`` (a target the recogniser does not know): similarity None, no strokes, no boxes."""
 
     target: str
     verdict: str
-    similarity: float
+    similarity: float | None
     missing_strokes: list[int]
     stroke_scores: list[float]
     extra_ink: list[tuple[int, int, int, int]] = field(default_factory=list)
@@ -96,7 +98,8 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         out: dict = {"file": self.file} if self.file is not None else {}
-        out.update(target=self.target, verdict=self.verdict, similarity=round(float(self.similarity), 4),
+        similarity = None if self.similarity is None else round(float(self.similarity), 4)
+        out.update(target=self.target, verdict=self.verdict, similarity=similarity,
                    missing_strokes=list(self.missing_strokes),
                    stroke_scores=[round(float(s), 3) for s in self.stroke_scores],
                    extra_ink=[list(b) for b in self.extra_ink])
@@ -198,14 +201,9 @@ def _extra_boxes(drawing: InkPoints, dist: np.ndarray,
 
 
 def is_strokes(obj) -> bool:
-    """True for pen strokes: a list/tuple of (n, 2) point sequences (an image is a 2-D array, a path or bytes)."""
-    if isinstance(obj, np.ndarray) or not isinstance(obj, (list, tuple)) or not obj:
-        return False
-    try:
-        first = np.asarray(obj[0], dtype=np.float32)
-    except (ValueError, TypeError):
-        return False
-    return first.ndim == 2 and first.shape[1] == 2
+    """True for pen strokes: any list or tuple (an image is an array, a PIL image, a path or bytes), whose
+    structure ``align.stroke_arrays`` then checks."""
+    return isinstance(obj, (list, tuple))
 
 
 def analyse(image_or_strokes, medians: Sequence[np.ndarray], rad_strokes: Sequence[int] = (),
@@ -275,34 +273,42 @@ def combine(analysis: Analysis, sims: np.ndarray) -> list[int]:
 def diagnose(image_or_strokes, target: str, recognizer=None, db=None,
              timeout_s: float | None = DEFAULT_TIMEOUT_S) -> Diagnosis:
     """Which strokes of ``target`` are missing from a drawing (image: array/PIL/path/bytes; or pen strokes: a list
-    of (n, 2) x, y arrays with y down). With a ``recognizer``, verdict and similarity are its ``verify``'s (the
-    verdict is ``incomplete_or_unclear`` whenever a stroke is named missing);
-    otherwise the verdict is ``correct`` when no stroke is missing and no extra ink was found, else
-    ``incomplete_or_unclear``, and similarity is the alignment fit (0..1).
+    of strokes, each a list of [x, y] points or an (n, 2) array, y down). With a ``recognizer``, verdict and
+    similarity are its ``verify``'s (the verdict is ``incomplete_or_unclear`` whenever a stroke is named
+    missing), and a target it does not know gets verify's answer: verdict ``invalid_target``, similarity None,
+    no strokes. Without one (stroke alignment only, which does not judge which character was written: a
+    lone dot or another character can pass), the verdict is ``correct`` when no stroke is missing and no extra
+    ink was found, else ``incomplete_or_unclear``, and similarity is the alignment fit (0..1).
 
     Raises KeyError for a target without stroke data, InkError (preprocess's ``InvalidImageError``, a ValueError)
-    for an unreadable, blank or too large drawing, ``DiagnosisTimeout`` past ``timeout_s`` seconds (None: no
-    deadline; the work is bounded anyway, see ``inference/budget.py``)."""
+    for an unreadable, blank or too large drawing or malformed strokes (naming the bad point), ``DiagnosisTimeout``
+    past ``timeout_s`` seconds (None: no deadline; the work is bounded anyway, see ``inference/budget.py``)."""
     return diagnose_analysis(image_or_strokes, target, recognizer, db, timeout_s=timeout_s)[0]
 
 
 def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
                       timeout_s: float | None = DEFAULT_TIMEOUT_S, deadline: Deadline | None = None,
-                      name: str | None = None) -> tuple[Diagnosis, Analysis]:
-    """:func:`diagnose` and the :class:`Analysis` behind it (for overlays). ``deadline`` (instead of
-    ``timeout_s``): an end-to-end one set by the caller (the service); ``name``: what errors call the image."""
+                      name: str | None = None) -> tuple[Diagnosis, Analysis | None]:
+    """:func:`diagnose` and the :class:`Analysis` behind it (for overlays; None with an ``invalid_target``
+    answer, which looks at no drawing). ``deadline`` (instead of ``timeout_s``): an end-to-end one set by the
+    caller (the service); ``name``: what errors call the image."""
     deadline = deadline or Deadline(timeout_s)
+    if not isinstance(target, str):
+        raise KeyError(f"target must be one character, got {target!r}")
+    file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
+    if recognizer is not None and target not in recognizer.artifacts.char_index():  # as verify and the service
+        return Diagnosis(target, "invalid_target", None, [], [], [], file), None
     if db is None:
         from ..data.strokes import default_db
 
         db = default_db()
-    if not isinstance(target, str) or len(target) != 1:
+    if len(target) != 1:
         raise KeyError(f"target must be one character, got {target!r}")
     chars = db.get(target)  # KeyError naming the target
-    file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
     strokes = is_strokes(image_or_strokes)
-    # an image is decoded once (preprocess's decoder and guards); the recogniser takes the same gray array
-    subject = image_or_strokes if strokes else decode(image_or_strokes, name)
+    # an image is decoded once (preprocess's decoder and guards), strokes checked once (stroke_arrays); the
+    # recogniser takes the same gray array, or the same strokes rendered
+    subject = stroke_arrays(image_or_strokes) if strokes else decode(image_or_strokes, name)
     result = analyse(subject, chars.medians, chars.rad_strokes, deadline=deadline, name=name)
     scores = [float(s) for s in result.scores]
     if recognizer is not None:
@@ -311,7 +317,7 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
         if strokes:
             from ..data.render import render_strokes
 
-            image = render_strokes(image_or_strokes, size=64)
+            image = render_strokes(subject, size=64)
         emb = recognizer.embed(image)
         result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
         ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py) ...

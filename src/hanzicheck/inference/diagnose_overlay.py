@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .align import decode
+from .align import decode, stroke_arrays
 from .diagnose import MISSING_SCORE, Analysis, is_strokes
 
 _SIDE = 384  # longest side of the overlay picture
@@ -29,7 +29,7 @@ def draw_overlay(image_or_strokes, analysis: Analysis) -> Image.Image:
     """An RGB picture of the drawing with the reference strokes laid over it where the diagnosis put them."""
     sx, ox, oy = analysis.drawing.to_input
     if is_strokes(image_or_strokes):
-        arrays = [np.asarray(s, np.float32).reshape(-1, 2) for s in image_or_strokes]
+        arrays = stroke_arrays(image_or_strokes)
         pts = np.concatenate(arrays)
         hi = pts.max(axis=0)
         w, h = int(np.ceil(hi[0])) + 8, int(np.ceil(hi[1])) + 8

@@ -132,8 +132,9 @@ class Recognizer:
 
     def diagnose(self, image_or_strokes: Any, target: str, timeout_s: float | None = 10.0):
         """Which strokes of ``target`` are missing (stroke alignment, inference/diagnose.py), with this model's
-        verdict and similarity. The diagnosis budget applies (inference/budget.py): bounded work, and
-        ``DiagnosisTimeout`` past ``timeout_s`` seconds (None: no deadline)."""
+        verdict and similarity; a target the model does not know gets ``verify``'s answer (verdict
+        ``invalid_target``, similarity None, no strokes). The diagnosis budget applies (inference/budget.py):
+        bounded work, and ``DiagnosisTimeout`` past ``timeout_s`` seconds (None: no deadline)."""
         from .diagnose import diagnose
 
         return diagnose(image_or_strokes, target, recognizer=self, timeout_s=timeout_s)
@@ -168,8 +169,9 @@ class Recognizer:
     def diagnose_many(self, items: Sequence[Any], target: str | Sequence[str], names: Sequence[str] | None = None,
                       timeout_s: float | None = 10.0) -> list[Diagnosis | ItemError]:
         """``diagnose`` of each input (an image or strokes) against ``target`` (one character, or one per input),
-        in order: a ``Diagnosis`` each, or an ``ItemError`` for an input that cannot be read, a target without
-        stroke data, or a diagnosis past ``timeout_s`` (each input gets its own deadline)."""
+        in order: a ``Diagnosis`` each (``invalid_target`` for a target the model does not know, as ``diagnose``),
+        or an ``ItemError`` for an input that cannot be read, a target without stroke data, or a diagnosis past
+        ``timeout_s`` (each input gets its own deadline)."""
         from .budget import DiagnosisTimeout
         from .diagnose import diagnose_analysis
 
