@@ -44,6 +44,11 @@ class _NoInk(Exception):
     """A readable image without strokes (blank paper, or only noise)."""
 
 
+def no_ink_message(contrast: float) -> str:
+    """What every ink check says of an image under ``MIN_CONTRAST`` (this module's and diagnosis' ``align``)."""
+    return f"no ink: the image is blank or too faint (contrast {contrast:.0f} of 255 grey levels)"
+
+
 def preprocess(image: Any, allow_blank: bool = False, name: str | None = None) -> np.ndarray:
     """Any image → float32 [40, 40] in [0, 1], dark strokes (0) on light paper (1), cropped, centred, aspect kept.
 
@@ -242,7 +247,7 @@ def _normalise(gray: np.ndarray) -> np.ndarray:
     dark = (g - paper) if inverted else (paper - g)  # how far each pixel is from paper, towards ink
     contrast = float(dark.max())
     if contrast < MIN_CONTRAST:
-        raise _NoInk(f"no ink: the image is blank or too faint (contrast {contrast:.0f} of 255 grey levels)")
+        raise _NoInk(no_ink_message(contrast))
     floor = NOISE_FLOOR * contrast
     dark = np.clip((dark - floor) * (1.0 / (contrast - floor)), 0.0, 1.0)
     # every stroke above the noise floor counts, faint ones too (a scan's light strokes must not be cropped off)

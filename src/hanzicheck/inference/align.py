@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..data.preprocess import InvalidImageError, to_gray
+from ..data.preprocess import MIN_CONTRAST, InvalidImageError, no_ink_message, to_gray
 from .budget import MAX_INK_POINTS, MAX_INPUT_POINTS, MAX_STROKES, NO_DEADLINE, Deadline
 
 FRAME = 64.0  # working-frame size of the drawing's longest side, in working pixels
@@ -68,8 +68,8 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
     if hi - med > med - lo:  # ink is the bright tail: light strokes on a dark ground
         gray = 255.0 - gray
         lo, med, hi = 255.0 - hi, 255.0 - med, 255.0 - lo
-    if hi - lo < 24:
-        raise InkError(f"no ink found: the image has almost no contrast (range {hi - lo:.0f} of 255)")
+    if hi - lo < MIN_CONTRAST:
+        raise InkError(no_ink_message(hi - lo))
     # paper brightness: the brightest values of a coarse grid, smoothed and stretched back to full size
     gh, gw = gray.shape
     cells = 8
@@ -96,7 +96,7 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
                 for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
     mask &= neigh >= 2
     if mask.sum() < 4:
-        raise InkError("no ink found: the image looks blank")
+        raise InkError("no ink: only isolated specks, no strokes")
     if mask.mean() > 0.6:
         raise InkError(f"the image is {mask.mean():.0%} ink: not a drawing on paper")
     return mask, scale
@@ -188,7 +188,7 @@ def stroke_arrays(strokes: Sequence) -> list[np.ndarray]:
         if len(a):
             arrays.append(a)
     if not arrays:
-        raise InkError("no ink found: the strokes hold no points")
+        raise InkError("no ink: the strokes hold no points")
     if sum(len(a) for a in arrays) > MAX_INPUT_POINTS:
         raise InkError(f"{sum(len(a) for a in arrays):,} points; a diagnosis takes at most {MAX_INPUT_POINTS:,}")
     return arrays

@@ -204,7 +204,7 @@ function normalise(gray, w, h) {
     if (dark[i] > contrast) contrast = dark[i];
   }
   if (contrast < MIN_CONTRAST) {
-    throw new InvalidImageError(`no ink: the image is blank or too faint (contrast ${contrast.toFixed(0)} of 255)`);
+    throw new InvalidImageError(`no ink: the image is blank or too faint (contrast ${contrast.toFixed(0)} of 255 grey levels)`);
   }
   const floor = Math.fround(NOISE_FLOOR * contrast);
   const gain = Math.fround(1.0 / (contrast - floor));
