@@ -162,3 +162,16 @@ def test_preview_writes_the_format_its_extension_names(small_npz, tmp_path):
     assert result.exit_code == 0, result.stderr
     with Image.open(out) as sheet:
         assert sheet.format == "JPEG"
+
+
+def test_preview_does_not_overwrite_an_existing_file_unless_forced(small_npz, tmp_path):
+    out = tmp_path / "s.png"
+    out.write_bytes(b"the user's own picture")
+    args = ["data", "preview", str(small_npz), "-o", str(out), "--n", "4"]
+    refused = runner.invoke(build_app(), args)
+    assert refused.exit_code == 2 and out.read_bytes() == b"the user's own picture"
+    assert refused.stderr.strip().splitlines() == [
+        f"hanzicheck: --out {out} already exists: replace it with --force, or give another file"]
+    assert runner.invoke(build_app(), [*args, "--force"]).exit_code == 0
+    with Image.open(out) as sheet:
+        assert sheet.format == "PNG"

@@ -83,6 +83,7 @@ def preview(
     model_view: Annotated[bool, typer.Option("--model-view", help="Also draw each sample's 40x40 model "
                                                                   "input beside it.")] = False,
     cols: Annotated[int, typer.Option(min=0, help="Columns (0 = about square).")] = 0,
+    force: Annotated[bool, typer.Option(help="Replace the image file already at --out.")] = False,
 ) -> None:
     """Draw a contact sheet (samples with their labels) of any source into a PNG (or another image file)."""
     from ..data.preview import SheetWriteError, make_sheet
@@ -90,6 +91,8 @@ def preview(
     if n < 1:
         _fail(f"--n must be at least 1, got {n}")
     _check_sheet_path(out)
+    if out.exists() and not force:
+        _fail(f"--out {out} already exists: replace it with --force, or give another file")
     import zipfile
 
     try:
