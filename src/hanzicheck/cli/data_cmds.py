@@ -107,14 +107,13 @@ def preview(
 def _check_sheet_path(out: Path) -> None:
     """--out must name an image file (an extension in SHEET_FORMATS) in a folder, or where one can be made."""
     from ..data.preview import sheet_format
+    from ..engine.run_folder import file_in_the_way
 
     if out.is_dir():
         _fail(f"--out {out}: a folder; give an image file, e.g. {out / 'sheet.png'}")
-    for folder in out.parents:  # the nearest that exists must be a folder
-        if folder.exists():
-            if not folder.is_dir():
-                _fail(f"--out {out}: {folder} is a file, not a folder")
-            break
+    blocker = file_in_the_way(out.parent)
+    if blocker is not None:
+        _fail(f"--out {out}: {blocker} is a file, not a folder")
     if sheet_format(out) is None:
         _fail(f"--out {out}: not an image file name; give a .png (or .jpg, .webp, .gif, .bmp, .tiff) path")
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .run_folder import file_in_the_way
+
 # Every file a report writes into its folder (``write_report``); a folder holding any of them holds a report.
 REPORT_FILES = ("metrics.json", "report.md", "roc.png", "roc_by_source.png", "similarities.png", "reliability.png",
                 "per_char.png")
@@ -43,12 +45,10 @@ class ReportFolderError(ValueError):
 def previous_report(out: Path) -> list[str]:
     """The report files already in ``out`` (``REPORT_FILES``; none for a missing folder); ReportFolderError when
     ``out``, or the folder it would be made in, is a file."""
-    for folder in (out, *out.parents):  # the nearest that exists must be a folder
-        if folder.exists():
-            if not folder.is_dir():
-                raise ReportFolderError(f"--report {out}: " + ("a file, not a folder" if folder == out else
-                                                               f"{folder} is a file, not a folder"))
-            break
+    blocker = file_in_the_way(out)
+    if blocker is not None:
+        raise ReportFolderError(f"--report {out}: " + ("a file, not a folder" if blocker == out else
+                                                       f"{blocker} is a file, not a folder"))
     return [name for name in REPORT_FILES if (out / name).exists()]
 
 

@@ -112,6 +112,16 @@ def peek_state(run: Path) -> dict:
                              "shares?") from None
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The file standing at ``path``, or at the nearest of its parents that exists, where a folder must be for
+    ``path`` to be a folder or to be made in one (output folders: ``evaluate --report``, ``data preview -o``'s
+    folder); None when nothing is in the way."""
+    for p in (path, *path.parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
+
+
 def require_files(run: Path, names: tuple[str, ...]) -> None:
     """FileNotFoundError naming the first of ``names`` missing from the run (or artifacts) folder ``run``."""
     for name in names:
