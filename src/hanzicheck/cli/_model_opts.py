@@ -23,3 +23,11 @@ def load_recognizer(model: Path | None, threads: int = 1):
         return Recognizer.load(model, threads=threads)
     except ArtifactsError as e:
         fail(str(e))
+
+
+def check_target(recognizer, target: str) -> None:
+    """One line on stderr and exit 2 unless ``target`` is one of the characters ``recognizer`` checks (verify's
+    and diagnose's ``--target``)."""
+    known = recognizer.artifacts.char_index()
+    if target not in known:
+        fail(f"unknown target {target!r}: it must be one of the model's {len(known)} HSK1 characters (e.g. 我)")

@@ -9,7 +9,7 @@ from typing import NoReturn
 import typer
 
 from ._common import fail
-from ._model_opts import ModelOpt, load_recognizer
+from ._model_opts import ModelOpt, check_target, load_recognizer
 
 
 def _fail(message: str) -> NoReturn:
@@ -61,9 +61,7 @@ def diagnose(
     if overlay is not None and overlay.suffix.lower() != ".png":
         _fail(f"--overlay {overlay}: the overlay is a PNG; give a file name ending in .png")
     recognizer = load_recognizer(model)
-    known = recognizer.artifacts.char_index()
-    if target not in known:
-        _fail(f"unknown target {target!r}: not one of the {len(known)} characters the model checks")
+    check_target(recognizer, target)
     if path.is_dir():
         _fail(f"{path}: a folder; give one image or a .json file of pen strokes")
     if not path.exists():

@@ -16,7 +16,7 @@ import typer
 
 from ..engine.progress import progress
 from ._common import fail as _fail
-from ._model_opts import JsonOpt, ModelOpt, ThreadsOpt, load_recognizer
+from ._model_opts import JsonOpt, ModelOpt, ThreadsOpt, check_target, load_recognizer
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")  # preprocess' ALLOWED_FORMATS
 IMAGE_TYPES = "/".join(e.lstrip(".") for e in IMAGE_EXTS)  # for the help
@@ -180,9 +180,8 @@ def verify(
         items = collect_images(paths)
         targets = [target] * len(items)
     rec = load_recognizer(model, threads)
-    if pairs is None and target not in rec.artifacts.char_index():  # a pairs row gets invalid_target instead
-        _fail(f"unknown target {target!r}: it must be one of the model's {len(rec.artifacts.chars)} HSK1 characters "
-              "(e.g. 我)")
+    if pairs is None:  # a pairs row gets invalid_target instead
+        check_target(rec, target)
     files = [f for f, _ in items]
     with progress(len(files), "reading images", not json_out, minimum=PROGRESS_MIN) as advance:
         results = rec.verify_many(files, targets, on_read=advance)
