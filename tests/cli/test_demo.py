@@ -10,6 +10,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from hanzicheck.cli import build_app
+from hanzicheck.inference import artifacts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -28,15 +29,27 @@ def test_the_demo_answers_every_example_and_names_the_stroke_it_left_out():
     assert named != "none" and left_out - 1 in [int(s) for s in named.split(",")]
 
 
-def test_without_a_model_the_demo_writes_a_preview_of_the_training_data_to_out(tmp_path):
+def test_without_a_bundled_model_the_demo_writes_a_preview_of_the_training_data_to_out(tmp_path, monkeypatch):
     (tmp_path / "no_model").mkdir()
+    monkeypatch.setattr(artifacts, "bundled_path", lambda: tmp_path / "no_model")  # a checkout before training
     out = tmp_path / "pictures"
-    result = CliRunner().invoke(build_app(), ["demo", "--examples", str(EXAMPLES), "--model", str(tmp_path / "no_model"),
-                                              "--out", str(out)], terminal_width=250)
+    result = CliRunner().invoke(build_app(), ["demo", "--examples", str(EXAMPLES), "--out", str(out)],
+                                terminal_width=250)
     assert result.exit_code == 0, result.output
     assert f"wrote a preview of the synthesised training data to {out / 'preview.png'}" in result.output
     with Image.open(out / "preview.png") as sheet:
         assert sheet.format == "PNG" and min(sheet.size) > 100
+
+
+def test_a_model_folder_that_does_not_load_is_one_line_naming_it_and_no_preview(tmp_path):
+    (tmp_path / "typo").mkdir()
+    out = tmp_path / "pictures"
+    result = CliRunner().invoke(build_app(), ["demo", "--examples", str(EXAMPLES), "--model", str(tmp_path / "typo"),
+                                              "--out", str(out)])
+    assert result.exit_code == 2
+    assert str(tmp_path / "typo") in result.output and "missing model.onnx" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
 
 
 def test_with_a_model_the_demo_writes_nothing_to_out(tmp_path):

@@ -1,7 +1,8 @@
 """CLI verb ``demo``: the main job in one command (what ``make demo`` runs).
 
 With a model (the bundled one by default): classify and verify real sample handwriting, and a synthesised
-character with one stroke missing. Without one: draw a preview sheet of the synthesised training data.
+character with one stroke missing. When the package holds no bundled model (a checkout before the first training
+run): draw a preview sheet of the synthesised training data. A ``--model`` folder that does not load is an error.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from ._common import fail
 
 DEMO_CHAR = "我"  # synthesised in full and with its last stroke left out
 
@@ -50,7 +53,7 @@ def demo(
     examples: Annotated[Path, typer.Option(help="Folder with images and labels.csv (file,label).")] = Path("examples"),
     model: Annotated[Path | None, typer.Option(help="Artifacts folder (default: the bundled model).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the training-data preview (preview.png), written only "
-                                           "when no model is found.")] = Path("demo_out"),
+                                           "when the package holds no bundled model.")] = Path("demo_out"),
 ) -> None:
     """Classify and verify sample handwriting with the bundled model (or preview the training data)."""
     from rich.console import Console
@@ -62,7 +65,9 @@ def demo(
 
     try:
         recognizer = Recognizer.load(model)
-    except ArtifactsError:
+    except ArtifactsError as e:
+        if model is not None:  # a folder the user named: say what is wrong with it, draw nothing
+            fail(str(e))
         _preview(out)
         return
     table = Table(title="hanzicheck demo: which character is it, and is it the one asked for?")
