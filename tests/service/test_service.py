@@ -439,6 +439,29 @@ def test_diagnose_target_outside_hsk1(client):
     assert r.json()["verdict"] == "invalid_target" and r.json()["missing_strokes"] == []
 
 
+def test_diagnose_reads_the_drawing_before_the_target_as_verify(client):
+    """An unreadable drawing is a 400 whatever the target, on /v1/diagnose as on /v1/verify: the target is judged
+    by the Python API's diagnosis (an invalid_target answer) only once the drawing has been read."""
+    for path in ("/v1/verify", "/v1/diagnose"):
+        r = client.post(path, files={"image": ("notes.txt", b"hello world", "text/plain")}, data={"target": "龍"})
+        assert_error(r, 400, "invalid_image", "the uploaded file 'notes.txt'", "not an image")
+
+
+def test_diagnose_target_without_stroke_data_says_what_the_api_says(artifacts, tmp_path):
+    """A target the model knows but the stroke data lacks: 422 invalid_target with the Python API's message
+    (StrokeDB.get's KeyError, as Recognizer.diagnose_many reports it)."""
+    from hanzicheck.data.strokes import StrokeDB
+
+    (tmp_path / "十.json").write_text(json.dumps({"strokes": [], "medians": []}), encoding="utf-8")
+    db = StrokeDB.open(tmp_path)
+    with pytest.raises(KeyError) as api:
+        db.get("人")
+    with TestClient(create_app(Settings(model_dir=artifacts))) as c:
+        c.app.state.stroke_db = db
+        r = c.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "人"})
+    assert_error(r, 422, "invalid_target", api.value.args[0])
+
+
 def test_serve_command_serves(artifacts):
     """`hanzicheck serve` in a child process answers on loopback, then stops on SIGTERM."""
     import socket
