@@ -220,6 +220,16 @@ def test_multipart_without_file(client):
     assert_error(r, 422, "invalid_request", "'image'")
 
 
+@pytest.mark.parametrize("names", [("image", "file"), ("image", "image"), ("image", "other", "more")])
+def test_multipart_with_more_than_one_file_is_refused(client, ten_png, names):
+    """One drawing per request: a second file is not silently dropped (which one would be answered?)."""
+    one = png(drawings()["一"])
+    files = [(name, (f"{i}.png", ten_png if i == 0 else one, "image/png")) for i, name in enumerate(names)]
+    body = assert_error(client.post("/v1/classify", files=files), 422, "invalid_request", f"{len(names)} files",
+                        "one drawing")
+    assert all(f"'{name}'" in body["message"] for name in names), body
+
+
 def test_multipart_garbage(client):
     r = client.post("/v1/classify", content=b"--nope\r\ngarbage",
                     headers={"content-type": "multipart/form-data; boundary=xyz"})
