@@ -449,6 +449,16 @@ def test_diagnose_target_outside_hsk1(client):
     assert r.json()["verdict"] == "invalid_target" and r.json()["missing_strokes"] == []
 
 
+def test_diagnose_carries_the_verify_answer_it_rests_on(client):
+    """/v1/diagnose's verify fields are /v1/verify's on the same drawing: score, probability and rank too, not
+    null beside a threshold on the score's scale."""
+    verify = client.post("/v1/verify", json={"strokes": TEN_STROKES, "target": "十"}).json()
+    r = client.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "十"})
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in verify} == verify
+    assert verify["score"] is not None and verify["rank"] == 1
+
+
 def test_diagnose_reads_the_drawing_before_the_target_as_verify(client):
     """An unreadable drawing is a 400 whatever the target, on /v1/diagnose as on /v1/verify: the target is judged
     by the Python API's diagnosis (an invalid_target answer) only once the drawing has been read."""

@@ -40,11 +40,10 @@ def run_diagnosis(app: FastAPI, drawing: Submission, target: str, end: float | N
     from ..inference.budget import Deadline, DiagnosisTimeout
     from ..inference.diagnose import diagnose_analysis
 
-    rec = app.state.recognizer
     deadline = Deadline(None) if end is None else Deadline.at(end)
     try:
         subject = drawing.strokes if drawing.strokes is not None else model_input(drawing, app.state.settings)
-        result, analysis = diagnose_analysis(subject, target, rec, stroke_db(app), deadline=deadline,
+        result, analysis = diagnose_analysis(subject, target, app.state.recognizer, stroke_db(app), deadline=deadline,
                                              name=drawing.name)
     except InvalidImageError as e:  # the one error type of unreadable, blank or too large drawings
         raise invalid_image(e, drawing.name) from None
@@ -56,11 +55,11 @@ def run_diagnosis(app: FastAPI, drawing: Submission, target: str, end: float | N
                        "later", headers={"Retry-After": "1"}) from None
     except ValueError as e:  # degenerate drawings the alignment cannot fit
         raise ApiError(400, "invalid_drawing", f"cannot diagnose this drawing: {e}") from None
-    out = result.to_dict()
+    # /v1/verify's fields (threshold, score, probability, rank, reason …) from the verify the verdict came from,
+    # then the diagnosis' own
+    out = {**result.verification.to_dict(), **result.to_dict()}
     out.pop("file", None)
-    known = analysis is not None  # None: an invalid_target answer, which has no threshold and no strokes
-    out["threshold"] = round(rec.threshold(target), 4) if known else None
-    out["reference_strokes"] = _aligned_strokes(analysis) if known else []
+    out["reference_strokes"] = [] if analysis is None else _aligned_strokes(analysis)  # None: invalid_target
     return out
 
 
