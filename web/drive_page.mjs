@@ -78,6 +78,12 @@ try {
         input: s.lastInput ? Array.from(s.lastInput) : null,
         canvas: ink.toDataURL("image/png"),
         canvasSize: [ink.width, ink.height],
+        // the score bar, in % of its width: the fill and the threshold mark (null when hidden)
+        bar: {
+          fill: parseFloat(document.getElementById("sim-fill").style.width),
+          threshold: document.getElementById("sim-threshold").style.display === "block"
+            ? parseFloat(document.getElementById("sim-threshold").style.left) : null,
+        },
       };
     });
     res.name = sc.name;

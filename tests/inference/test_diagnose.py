@@ -100,6 +100,24 @@ def test_recognizer_gives_the_verdict(db, fake_rec):
     assert d.verdict == v.verdict and d.similarity == pytest.approx(v.similarity, abs=1e-6)
 
 
+def test_a_stroke_found_missing_refuses_what_verify_passed_and_says_why(db, tmp_path):
+    """我 without its last stroke passes the bundled model's verify; the diagnosis finds stroke 6 missing, and its
+    verification says so: refused, reason missing_stroke, that stroke, verify's numbers unchanged."""
+    from hanzicheck.inference.artifacts import bundled_path
+    from hanzicheck.inference.recognizer import Recognizer
+
+    if not (bundled_path() / "model.onnx").is_file():
+        pytest.skip("no bundled model")
+    rec = Recognizer.load()
+    img = render_strokes(db.get("我").medians[:-1], size=128)
+    v = rec.verify(img, "我")
+    assert v.verdict == "correct"
+    d = rec.diagnose(img, "我")
+    assert d.missing_strokes == [6] and d.verdict == d.verification.verdict == "incomplete_or_unclear"
+    assert (d.verification.reason, d.verification.missing_stroke) == ("missing_stroke", 6)
+    assert (d.verification.score, d.verification.threshold, d.verification.rank) == (v.score, v.threshold, v.rank)
+
+
 def test_target_the_recognizer_does_not_check_is_invalid_target(db, fake_rec):
     """百 has stroke data but is not one of the model's characters: verify's answer, not an exception."""
     img = image(db, "百")
@@ -107,6 +125,7 @@ def test_target_the_recognizer_does_not_check_is_invalid_target(db, fake_rec):
     assert fake_rec.verify(img, "百").verdict == "invalid_target"
     assert d.to_dict() == {"target": "百", "verdict": "invalid_target", "similarity": None, "missing_strokes": [],
                            "stroke_scores": [], "extra_ink": []}
+    assert d.verification == fake_rec.verify(img, "百")
 
 
 def test_drop_templates_are_unit_rows_and_do_not_depend_on_call_order(db, fake_rec):

@@ -298,4 +298,7 @@ def test_drawn_character_is_correct_and_missing_stroke_is_not(browser, tmp_path)
     # the server's stroke diagnosis names the dropped stroke, and the page says so
     assert missing["result"]["diagnosis"]["missing_strokes"] == [DROPPED], missing["screenshot"]
     assert missing["missingText"].startswith(f"Missing stroke {DROPPED + 1} ")
+    # the score bar shows the threshold inside it, and the correct drawing's score past it (the rule's scores and
+    # thresholds lie below 0 with a probability weight)
+    assert 0 < full["bar"]["threshold"] < full["bar"]["fill"] <= 100, (full["bar"], full["screenshot"])
 

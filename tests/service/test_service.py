@@ -220,6 +220,16 @@ def test_multipart_without_file(client):
     assert_error(r, 422, "invalid_request", "'image'")
 
 
+@pytest.mark.parametrize("names", [("image", "file"), ("image", "image"), ("image", "other", "more")])
+def test_multipart_with_more_than_one_file_is_refused(client, ten_png, names):
+    """One drawing per request: a second file is not silently dropped (which one would be answered?)."""
+    one = png(drawings()["一"])
+    files = [(name, (f"{i}.png", ten_png if i == 0 else one, "image/png")) for i, name in enumerate(names)]
+    body = assert_error(client.post("/v1/classify", files=files), 422, "invalid_request", f"{len(names)} files",
+                        "one drawing")
+    assert all(f"'{name}'" in body["message"] for name in names), body
+
+
 def test_multipart_garbage(client):
     r = client.post("/v1/classify", content=b"--nope\r\ngarbage",
                     headers={"content-type": "multipart/form-data; boundary=xyz"})
@@ -437,6 +447,39 @@ def test_diagnose_target_outside_hsk1(client):
     r = client.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "龍"})
     assert r.status_code == 200, r.text
     assert r.json()["verdict"] == "invalid_target" and r.json()["missing_strokes"] == []
+
+
+def test_diagnose_carries_the_verify_answer_it_rests_on(client):
+    """/v1/diagnose's verify fields are /v1/verify's on the same drawing: score, probability and rank too, not
+    null beside a threshold on the score's scale."""
+    verify = client.post("/v1/verify", json={"strokes": TEN_STROKES, "target": "十"}).json()
+    r = client.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "十"})
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in verify} == verify
+    assert verify["score"] is not None and verify["rank"] == 1
+
+
+def test_diagnose_reads_the_drawing_before_the_target_as_verify(client):
+    """An unreadable drawing is a 400 whatever the target, on /v1/diagnose as on /v1/verify: the target is judged
+    by the Python API's diagnosis (an invalid_target answer) only once the drawing has been read."""
+    for path in ("/v1/verify", "/v1/diagnose"):
+        r = client.post(path, files={"image": ("notes.txt", b"hello world", "text/plain")}, data={"target": "龍"})
+        assert_error(r, 400, "invalid_image", "the uploaded file 'notes.txt'", "not an image")
+
+
+def test_diagnose_target_without_stroke_data_says_what_the_api_says(artifacts, tmp_path):
+    """A target the model knows but the stroke data lacks: 422 invalid_target with the Python API's message
+    (StrokeDB.get's KeyError, as Recognizer.diagnose_many reports it)."""
+    from hanzicheck.data.strokes import StrokeDB
+
+    (tmp_path / "十.json").write_text(json.dumps({"strokes": [], "medians": []}), encoding="utf-8")
+    db = StrokeDB.open(tmp_path)
+    with pytest.raises(KeyError) as api:
+        db.get("人")
+    with TestClient(create_app(Settings(model_dir=artifacts))) as c:
+        c.app.state.stroke_db = db
+        r = c.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "人"})
+    assert_error(r, 422, "invalid_target", api.value.args[0])
 
 
 def test_serve_command_serves(artifacts):

@@ -29,7 +29,7 @@ An image is decoded once, by ``data/preprocess.py``; errors are its ``InvalidIma
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,7 @@ from .align import (
     stroke_arrays,
 )
 from .budget import DEFAULT_TIMEOUT_S, NO_DEADLINE, Deadline, DiagnosisTimeout
+from .results import Verification
 
 __all__ = ["Diagnosis", "InkError", "DiagnosisTimeout", "diagnose", "diagnose_analysis", "analyse",
            "MISSING_SCORE"]
@@ -86,7 +87,10 @@ EMBED_SCORE = 0.4  # ... a stroke score under this
 class Diagnosis:
     """Result of :func:`diagnose`. ``stroke_scores[k]`` is in 0..1 for reference stroke ``k`` (standard order);
     ``extra_ink``: (x0, y0, x1, y1) boxes in input pixels (image) or input units (strokes). Verdict
-    ``invalid_target`` (a target the recogniser does not know): similarity None, no strokes, no boxes."""
+    ``invalid_target`` (a target the recogniser does not know): similarity None, no strokes, no boxes.
+    ``verification``: with a recogniser, the ``Verification`` the verdict comes from (score, probability, rank,
+    reason …, as ``verify`` gives them; a stroke found missing where verify passed the drawing makes it refused
+    with reason ``missing_stroke`` and that stroke); not part of ``to_dict()``."""
 
     target: str
     verdict: str
@@ -95,6 +99,7 @@ class Diagnosis:
     stroke_scores: list[float]
     extra_ink: list[tuple[int, int, int, int]] = field(default_factory=list)
     file: str | None = None
+    verification: Verification | None = None
 
     def to_dict(self) -> dict:
         out: dict = {"file": self.file} if self.file is not None else {}
@@ -297,7 +302,8 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
         raise KeyError(f"target must be one character, got {target!r}")
     file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
     if recognizer is not None and target not in recognizer.artifacts.char_index():  # as verify and the service
-        return Diagnosis(target, "invalid_target", None, [], [], [], file), None
+        return Diagnosis(target, "invalid_target", None, [], [], [], file,
+                         Verification(target, "invalid_target", None, None)), None
     if db is None:
         from ..data.strokes import default_db
 
@@ -311,6 +317,7 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
     subject = stroke_arrays(image_or_strokes) if strokes else decode(image_or_strokes, name)
     result = analyse(subject, chars.medians, chars.rad_strokes, deadline=deadline, name=name)
     scores = [float(s) for s in result.scores]
+    ver = None
     if recognizer is not None:
         deadline.check()
         image = subject
@@ -321,9 +328,13 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
         emb = recognizer.embed(image)
         result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
         ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py) ...
-        similarity = float(ver.similarity)  # ... unless the strokes show one missing: never "correct" beside it
-        verdict = "incomplete_or_unclear" if result.missing else ver.verdict
+        if result.missing and ver.correct:  # ... unless the strokes show one missing: never "correct" beside it
+            ver = replace(ver, verdict="incomplete_or_unclear", reason="missing_stroke",
+                          missing_stroke=result.missing[0])
+        similarity = float(ver.similarity)
+        verdict = ver.verdict
     else:
         verdict = "correct" if not result.missing and not result.extra_ink else "incomplete_or_unclear"
         similarity = result.fit
-    return Diagnosis(target, verdict, similarity, list(result.missing), scores, result.extra_ink, file), result
+    return Diagnosis(target, verdict, similarity, list(result.missing), scores, result.extra_ink, file,
+                     ver), result

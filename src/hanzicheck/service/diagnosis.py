@@ -32,34 +32,34 @@ def stroke_db(app: FastAPI) -> Any:
 
 
 def run_diagnosis(app: FastAPI, drawing: Submission, target: str, end: float | None = None) -> dict:
-    """The diagnosis (in a worker thread), stopped at ``end`` (``time.monotonic()``; the request's deadline)."""
+    """The diagnosis (in a worker thread), stopped at ``end`` (``time.monotonic()``; the request's deadline).
+
+    The drawing is read first (an unreadable one is a 400 whatever the target, as ``/v1/verify``), then the Python
+    API judges the target: ``invalid_target`` for one the model does not know (``diagnose_analysis``'s check, the
+    one ``Recognizer.diagnose`` makes), KeyError naming a target without stroke data (422)."""
     from ..inference.budget import Deadline, DiagnosisTimeout
     from ..inference.diagnose import diagnose_analysis
 
-    rec = app.state.recognizer
-    if target not in rec.artifacts.char_index():  # as /v1/verify: a verdict, not an error
-        return {"target": target, "verdict": "invalid_target", "similarity": None, "threshold": None,
-                "missing_strokes": [], "stroke_scores": [], "extra_ink": [], "reference_strokes": []}
-    db = stroke_db(app)
-    if target not in db:
-        raise ApiError(422, "invalid_target", f"target {target!r}: no stroke data for it")
     deadline = Deadline(None) if end is None else Deadline.at(end)
     try:
         subject = drawing.strokes if drawing.strokes is not None else model_input(drawing, app.state.settings)
-        result, analysis = diagnose_analysis(subject, target, app.state.recognizer, db, deadline=deadline,
+        result, analysis = diagnose_analysis(subject, target, app.state.recognizer, stroke_db(app), deadline=deadline,
                                              name=drawing.name)
     except InvalidImageError as e:  # the one error type of unreadable, blank or too large drawings
         raise invalid_image(e, drawing.name) from None
+    except KeyError as e:  # documented: a target without stroke data (StrokeDB.get's message)
+        raise ApiError(422, "invalid_target", str(e.args[0]) if e.args else str(e)) from None
     except DiagnosisTimeout:
         settings = app.state.settings
         raise ApiError(503, "timeout", f"the request took longer than {settings.request_timeout_s:g} s; retry "
                        "later", headers={"Retry-After": "1"}) from None
     except ValueError as e:  # degenerate drawings the alignment cannot fit
         raise ApiError(400, "invalid_drawing", f"cannot diagnose this drawing: {e}") from None
-    out = result.to_dict()
+    # /v1/verify's fields (threshold, score, probability, rank, reason …) from the verify the verdict came from,
+    # then the diagnosis' own
+    out = {**result.verification.to_dict(), **result.to_dict()}
     out.pop("file", None)
-    out["threshold"] = round(rec.threshold(target), 4)
-    out["reference_strokes"] = _aligned_strokes(analysis)
+    out["reference_strokes"] = [] if analysis is None else _aligned_strokes(analysis)  # None: invalid_target
     return out
 
 

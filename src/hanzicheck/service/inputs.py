@@ -24,6 +24,9 @@ from .settings import Settings
 
 M = TypeVar("M", bound=DrawingInput)
 FILE_FIELDS = ("image", "file")
+# files a multipart form may hold before parsing stops: more than the one drawing, so that a second file is refused
+# by name (422) rather than by the parser's limit
+MAX_FORM_FILES = 8
 PARSE_IN_THREAD_BYTES = 64 * 1024  # larger JSON bodies are parsed in a worker thread: the event loop stays free
 
 
@@ -65,10 +68,14 @@ def _parse_json(model: type[M], body: bytes, settings: Settings) -> tuple[M, Sub
 
 async def _read_multipart(request: Request, model: type[M]) -> tuple[M, Submission]:
     try:
-        form = await request.form(max_files=2, max_fields=16)
+        form = await request.form(max_files=MAX_FORM_FILES, max_fields=16)
     except Exception as e:  # starlette raises MultiPartException / HTTPException / assertion errors on bad forms
         raise ApiError(400, "invalid_multipart", f"cannot parse the multipart form: {e}") from None
     try:
+        files = [k for k, v in form.multi_items() if isinstance(v, UploadFile)]
+        if len(files) > 1:
+            raise ApiError(422, "invalid_request", f"multipart form: {len(files)} files "
+                           f"({', '.join(repr(k) for k in files)}); send one drawing, as a file field named 'image'")
         uploads = [form[k] for k in FILE_FIELDS if isinstance(form.get(k), UploadFile)]
         if not uploads:
             raise ApiError(422, "invalid_request", "multipart form: attach the drawing as a file field named 'image'")

@@ -72,6 +72,9 @@ class VerifyResponse(BaseModel):
 
 
 class DiagnoseResponse(VerifyResponse):
+    """``/v1/verify``'s answer for the drawing (refused with reason ``missing_stroke`` when the diagnosis finds a
+    stroke missing that verify passed), and the diagnosis."""
+
     missing_strokes: list[int] = Field(description="indices (standard stroke order, from 0) of missing strokes")
     stroke_scores: list[float]
     extra_ink: list[list[float]] = Field(description="boxes [x0, y0, x1, y1] of ink far from every stroke")

@@ -296,13 +296,17 @@ function show(seq, result, error) {
     incomplete_or_unclear: `✗ Not quite: ${explanation(ver)}`,
     invalid_target: `${ver.target} is not one of the HSK1 characters`,
   }[ver.verdict];
-  const sim = ver.score ?? ver.similarity ?? 0; // the rule's score, on the similarity's scale
-  fill.style.width = `${Math.max(0, Math.min(1, sim)) * 100}%`;
+  const sim = ver.score ?? ver.similarity ?? 0; // the rule's score (the similarity + prob_weight·ln p)
+  const threshold = ver.threshold ?? null;
+  // The bar spans the score from lo to 1: lo = 0 while the threshold is 0.5 or more (a similarity-only verdict);
+  // a rule with a probability weight has scores and thresholds below 0, and lo = 2·threshold − 1 puts the
+  // threshold mark mid-bar instead of pinning it (and every score under 0) to the left edge.
+  const lo = Math.min(0, 2 * (threshold ?? 0.5) - 1);
+  const pos = (x) => `${Math.max(0, Math.min(1, (x - lo) / (1 - lo))) * 100}%`;
+  fill.style.width = pos(sim);
   fill.className = ver.verdict === "correct" ? "ok" : "low";
-  if (ver.threshold !== null && ver.threshold !== undefined) {
-    th.style.display = "block";
-    th.style.left = `${Math.max(0, Math.min(1, ver.threshold)) * 100}%`;
-  }
+  th.style.display = threshold === null ? "none" : "block";
+  if (threshold !== null) th.style.left = pos(threshold);
   $("sim-value").textContent = `${fmt(ver.score ?? ver.similarity)} (needs ${fmt(ver.threshold)})`;
   for (const [c, p] of result.classification.top_k) {
     const li = document.createElement("li");
