@@ -8,9 +8,15 @@ import warnings
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from hanzicheck.data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess, preprocess_batch
+from hanzicheck.data.preprocess import (
+    BLOT_MESSAGE,
+    IMAGE_SIZE,
+    InvalidImageError,
+    preprocess,
+    preprocess_batch,
+)
 
 
 def _cross(size: int = 64, off: tuple[int, int] = (0, 0), ink: int = 0, paper: int = 255) -> np.ndarray:
@@ -179,6 +185,48 @@ def test_real_chinese_mnist_becomes_centred_dark_on_light(real_data):
 def test_bad_inputs_raise_invalid_image(bad, words):
     with pytest.raises(InvalidImageError, match=words):
         preprocess(bad)
+
+
+def _pen(lines: list[tuple[int, int, int, int]], width: int, size: int = 128) -> np.ndarray:
+    """Dark pen lines (x0, y0, x1, y1) with round ends on white paper, as a canvas draws them."""
+    im = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(im)
+    for x0, y0, x1, y1 in lines:
+        draw.line((x0, y0, x1, y1), fill=0, width=width)
+        for x, y in ((x0, y0), (x1, y1)):
+            draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=0)
+    return np.asarray(im)
+
+
+@pytest.mark.parametrize("lines, width", [
+    ([(64, 64, 64, 64)], 4),  # a tap
+    ([(64, 64, 64, 64)], 12),  # a tap with a felt pen
+    ([(60, 64, 68, 64)], 8),  # a dash twice as long as it is thick
+])
+def test_a_lone_dot_or_short_dash_is_one_blot_not_a_character(lines, width):
+    with pytest.raises(InvalidImageError, match="one dot or blot"):
+        preprocess(_pen(lines, width), name="tap.png")
+    with pytest.raises(InvalidImageError, match="^tap.png: no strokes"):
+        preprocess(_pen(lines, width), name="tap.png")
+
+
+@pytest.mark.parametrize("lines, width", [
+    ([(20, 64, 108, 64)], 16),  # 一 with a broad brush
+    ([(20, 50, 108, 50), (64, 15, 64, 115)], 14),  # 十 with a broad brush
+    ([(40, 40, 90, 90), (90, 40, 40, 90)], 10),  # a small, thick 乂
+])
+def test_thick_strokes_are_strokes_not_a_blot(lines, width):
+    x = preprocess(_pen(lines, width))
+    assert x.min() < 1e-6
+
+
+def test_no_real_handwriting_is_taken_for_a_blot(real_data):
+    images = np.load(real_data / "chinese_mnist_dev.npz")["images"]  # small, blurry, thick: the hardest case
+    for i, img in enumerate(images):
+        try:
+            preprocess(img)
+        except InvalidImageError as e:
+            assert BLOT_MESSAGE not in str(e), f"sample {i}"
 
 
 def test_blank_is_paper_when_allowed():

@@ -157,6 +157,21 @@ def test_js_preprocess_refuses_a_blank_image(node, tmp_path):
     assert "no ink" in json.loads(proc.stdout)[0]["error"]
 
 
+def test_js_preprocess_refuses_a_lone_dot_as_python_does(node, tmp_path):
+    from hanzicheck.data.preprocess import BLOT_MESSAGE
+
+    dot = np.full((64, 64), 255, np.uint8)
+    yy, xx = np.indices(dot.shape)
+    dot[(yy - 30) ** 2 + (xx - 33) ** 2 <= 9] = 0  # a tap with a 6 px pen
+    with pytest.raises(ValueError, match=BLOT_MESSAGE):
+        preprocess(dot)
+    cases = tmp_path / "dot.json"
+    cases.write_text(json.dumps([{"w": 64, "h": 64, "gray": dot.ravel().tolist()}]))
+    proc = subprocess.run([node, str(WEB / "preprocess_check.mjs"), str(cases)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert json.loads(proc.stdout)[0]["error"] == BLOT_MESSAGE
+
+
 # ------------------------------------------------------------------ the page, on the hand-built model
 
 
@@ -201,6 +216,19 @@ def test_page_applies_a_calibration_not_yet_exported_like_python(browser, fake_m
     assert not np.allclose(probs, raw, atol=1e-3)
     for char, p in top.items():
         assert p == pytest.approx(float(probs[0, rec.classes.index(char)]), abs=1e-4), char
+
+
+def test_a_tap_on_the_pad_is_refused_in_the_browser_as_on_the_server(browser, fake_model, tmp_path):
+    """A lone dot is the drawing's fault, not the engine's: the page says what the server would and keeps running
+    the model in the browser."""
+    from hanzicheck.data.preprocess import BLOT_MESSAGE
+
+    with serve(fake_model) as url:
+        report = drive(browser, url, [{"name": "tap", "target": "十", "strokes": [[[512, 512]]]}], tmp_path, "tap")
+    res = report["results"][0]
+    assert report["engine"] == "browser", report["console"]
+    assert res["verdictText"] == BLOT_MESSAGE, res["screenshot"]
+    assert res["engine"] == "browser"
 
 
 ONE = [[[0, 512], [1024, 512]]]  # 一: 十 without its vertical stroke (stroke 1)

@@ -4,7 +4,7 @@ Output: 1.0 = paper, 0.0 = the darkest ink; ink cropped, centred in a square wit
 Steps: decode to a 2-D uint8 array (composite transparency on white) → find the paper level and the polarity
 (from the border when it is uniform, else from the image's majority) → darkness = how far below paper a pixel is,
 with a noise floor → bounding box of the ink (isolated specks ignored) → square pad, anti-aliased resize → darkest
-ink to 0. A uint8 2-D array (what readers and the synthesiser yield) takes the fast path: no PIL decode.
+ink to 0 → refuse a lone blot (a dot or a short dash blown up to the whole box: no strokes to read). A uint8 2-D array (what readers and the synthesiser yield) takes the fast path: no PIL decode.
 
 Decoding (``to_gray``) is the one image decoder of the package (classification, verification and diagnosis):
 files must be regular files of at most ``MAX_FILE_BYTES``, checked before reading; only ``ALLOWED_FORMATS`` are
@@ -34,6 +34,12 @@ MIN_CONTRAST = 24  # grey levels between paper and the darkest ink below which t
 NOISE_FLOOR = 0.15  # darkness below this fraction of the contrast counts as paper (paper tone, noise, JPEG)
 MAX_FILE_BYTES = 64 * 1024 * 1024  # image files larger than this are refused before reading
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # Pillow format ids decoded; nothing else
+# Erosions of the 40×40 input's ink (< 0.5) at which it is one blot, not strokes: about half the thickest stroke
+# in pixels. Real characters reach at most 4 (Chinese MNIST), the brush font and wide-pen draws of the cursive dev
+# set 8; a tapped dot 18, a dash up to twice as long as it is thick 10 or more. Blown up to the box, such a blot
+# read as 睡 or 高 with 80–90 % confidence.
+BLOT_DEPTH = 10
+BLOT_MESSAGE = "no strokes: the ink is one dot or blot, too thick for its size to be a character"
 
 
 class InvalidImageError(ValueError):
@@ -269,7 +275,24 @@ def _normalise(gray: np.ndarray) -> np.ndarray:
     out = np.ones((IMAGE_SIZE, IMAGE_SIZE), np.float32)
     if top > 0:
         out[MARGIN:MARGIN + inner, MARGIN:MARGIN + inner] = 1.0 - np.clip(small * (1.0 / top), 0.0, 1.0)
+    if ink_depth(out) >= BLOT_DEPTH:
+        raise _NoInk(BLOT_MESSAGE)
     return out
+
+
+def ink_depth(x: np.ndarray, cap: int = BLOT_DEPTH) -> int:
+    """How many erosions (4-neighbour) the ink (< 0.5) of a model input survives, counted up to ``cap``."""
+    m = x < 0.5
+    k = 0
+    while k < cap and m.any():
+        e = m.copy()
+        e[1:] &= m[:-1]
+        e[:-1] &= m[1:]
+        e[:, 1:] &= m[:, :-1]
+        e[:, :-1] &= m[:, 1:]
+        m = e
+        k += 1
+    return k
 
 
 def _paper_level(gray: np.ndarray) -> tuple[float, bool]:

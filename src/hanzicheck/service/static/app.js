@@ -1,7 +1,7 @@
 // The practice page: pick a target, draw it (mouse, pen or touch), check it.
 // Inference runs in the browser (onnxruntime-web, the same model.onnx + templates as the server); when that
 // cannot start, the page asks the server's API instead. Stroke diagnosis always comes from the server.
-import { IMAGE_SIZE, preprocessRGBA } from "./preprocess.js";
+import { IMAGE_SIZE, InvalidImageError, preprocessRGBA } from "./preprocess.js";
 import { dropTable, explanation, verifyOne } from "./verdict.js";
 
 const base = new URL(".", document.baseURI);
@@ -248,7 +248,7 @@ async function check() {
       try {
         result = await checkInBrowser(target);
       } catch (e) {
-        if (/no ink/.test(String(e.message))) throw e;
+        if (e instanceof InvalidImageError) throw e; // the drawing's fault (no ink, one blot): the server says the same
         console.warn("in-browser inference failed, using the server", e);
         setEngine("server");
         result = await checkOnServer(target);

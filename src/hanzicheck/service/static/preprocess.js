@@ -9,6 +9,8 @@ const MAX_WORK_SIDE = 512;
 const MIN_CONTRAST = 24;
 const NOISE_FLOOR = 0.15;
 const INK_LEVEL = 0.05; // darkness above which a pixel counts for the ink box (faint strokes too)
+const BLOT_DEPTH = 10; // preprocess.py's: erosions at which the ink is one blot, not strokes
+const BLOT_MESSAGE = "no strokes: the ink is one dot or blot, too thick for its size to be a character";
 
 export class InvalidImageError extends Error {}
 
@@ -239,5 +241,27 @@ function normalise(gray, w, h) {
       }
     }
   }
+  if (inkDepth(out) >= BLOT_DEPTH) throw new InvalidImageError(BLOT_MESSAGE);
   return out;
+}
+
+// How many erosions (4-neighbour) the ink (< 0.5) of a model input survives, counted up to cap (preprocess.py's
+// ink_depth): a lone dot or dash blown up to the box survives BLOT_DEPTH of them, a character's strokes do not.
+export function inkDepth(x, cap = BLOT_DEPTH) {
+  const n = IMAGE_SIZE;
+  let m = Uint8Array.from(x, (v) => (v < 0.5 ? 1 : 0));
+  let k = 0;
+  while (k < cap && m.includes(1)) {
+    const e = new Uint8Array(n * n);
+    for (let y = 0; y < n; y++) {
+      for (let x2 = 0; x2 < n; x2++) {
+        const i = y * n + x2;
+        e[i] = m[i] && (y === 0 || m[i - n]) && (y === n - 1 || m[i + n]) && (x2 === 0 || m[i - 1])
+          && (x2 === n - 1 || m[i + 1]) ? 1 : 0;
+      }
+    }
+    m = e;
+    k += 1;
+  }
+  return k;
 }
