@@ -100,6 +100,14 @@ def test_blank_image_exits_2(app, tmp_path):
     assert "no ink" in res.stderr
 
 
+def test_too_small_image_names_the_file(app, tmp_path):
+    tiny = tmp_path / "one_px.png"
+    Image.new("L", (1, 1), 0).save(tiny)
+    res = run(app, tiny, "--target", "十")
+    assert res.exit_code == 2
+    assert f"{tiny}: expected an image of at least 8×8 pixels" in res.stderr
+
+
 def test_model_gives_verdict_and_similarity(app, tmp_path):
     from fake_artifacts import drawings, write_fake_artifacts
     from hanzicheck.inference.recognizer import Recognizer
@@ -124,14 +132,14 @@ def test_bad_model_folder_exits_2(app, drawing, tmp_path):
 # ------------------------------------------------------------------ the bundled model by default
 
 
-def test_one_dot_is_not_correct(app, tmp_path):
+def test_one_dot_is_no_strokes_exit_2(app, tmp_path):
     dot = tmp_path / "dot.png"
     pixels = np.full((64, 64), 255, np.uint8)
-    pixels[30:34, 30:34] = 0  # a single 4-pixel dot
+    pixels[30:34, 30:34] = 0  # a single 4-pixel dot: nothing to diagnose, as classify and verify say
     Image.fromarray(pixels).save(dot)
     res = run(app, dot, "--target", "我", "--json")
-    assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["verdict"] == "incomplete_or_unclear"
+    assert res.exit_code == 2, res.output
+    assert "no strokes" in res.stderr and str(dot) in res.stderr
 
 
 def test_real_bai_is_not_passed_as_ba(app, real_data, tmp_path):

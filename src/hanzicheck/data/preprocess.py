@@ -76,7 +76,7 @@ def preprocess(image: Any, allow_blank: bool = False, name: str | None = None) -
     except _NoInk as e:
         if allow_blank:
             return np.ones((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-        what = name or _default_name(image)
+        what = name or default_name(image)
         raise InvalidImageError(f"{what}: {e}" if what else str(e)) from None
 
 
@@ -112,7 +112,8 @@ def to_gray(image: Any, name: str | None = None) -> np.ndarray:
                             "or a numpy array")
 
 
-def _default_name(image: Any) -> str | None:
+def default_name(image: Any) -> str | None:
+    """What an error message calls ``image`` when the caller gives no name: its path, "the given bytes", or None."""
     if isinstance(image, (str, os.PathLike)):
         return str(image)
     if isinstance(image, (bytes, bytearray, memoryview)):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..data.preprocess import MIN_CONTRAST, InvalidImageError, no_ink_message, to_gray
+from ..data.preprocess import MIN_CONTRAST, InvalidImageError, default_name, no_ink_message, to_gray
 from .budget import MAX_INK_POINTS, MAX_INPUT_POINTS, MAX_STROKES, NO_DEADLINE, Deadline
 
 FRAME = 64.0  # working-frame size of the drawing's longest side, in working pixels
@@ -40,6 +40,7 @@ def decode(image, name: str | None = None) -> np.ndarray:
     gray = image if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 2 \
         else to_gray(image, name)
     if min(gray.shape) < 8:
+        name = name or default_name(image)
         what = f"{name}: " if name else ""
         raise InkError(f"{what}expected an image of at least 8×8 pixels, got {gray.shape[1]}×{gray.shape[0]}")
     return gray
