@@ -4,6 +4,10 @@ One ``InferenceSession`` per recogniser; ONNX Runtime's ``run`` is thread-safe, 
 many threads. Images may be anything ``preprocess`` accepts; one image gives one result, a list gives a list (and
 the first unreadable image raises). The ``*_many`` methods answer each input on its own: an input that cannot be
 read gets an ``ItemError`` naming it, and the others are still answered.
+
+The input comes before the target: an input that cannot be read (or holds no ink) is that error whatever its
+target, in ``verify`` and ``diagnose`` as in ``verify_many`` and ``diagnose_many``; only a readable one gets the
+verdict ``invalid_target`` for a target the model does not know.
 """
 
 from __future__ import annotations
@@ -155,7 +159,8 @@ class Recognizer:
     def verify_many(self, items: Sequence[Any], target: str | Sequence[str], names: Sequence[str] | None = None,
                     on_read: Callable[[int], None] | None = None) -> list[Verification | ItemError]:
         """``verify`` of each input against ``target`` (one character, or one per input), in order; an unreadable
-        input gets an ``ItemError`` and the rest are answered (``names``, ``on_read``: as ``classify_many``)."""
+        input gets an ``ItemError`` (whatever its target) and the rest are answered (``names``, ``on_read``: as
+        ``classify_many``)."""
         items = list(items)
         targets = [target] * len(items) if isinstance(target, str) else list(target)
         if len(targets) != len(items):
@@ -170,8 +175,8 @@ class Recognizer:
                       timeout_s: float | None = 10.0) -> list[Diagnosis | ItemError]:
         """``diagnose`` of each input (an image or strokes) against ``target`` (one character, or one per input),
         in order: a ``Diagnosis`` each (``invalid_target`` for a target the model does not know, as ``diagnose``),
-        or an ``ItemError`` for an input that cannot be read, a target without stroke data, or a diagnosis past
-        ``timeout_s`` (each input gets its own deadline)."""
+        or an ``ItemError`` for an input that cannot be read (whatever its target, as ``verify_many``), a target
+        without stroke data, or a diagnosis past ``timeout_s`` (each input gets its own deadline)."""
         from .budget import DiagnosisTimeout
         from .diagnose import diagnose_analysis
 
