@@ -223,3 +223,13 @@ def test_tiny_trained_model_recognises_its_characters(tiny_artifacts):
     genuine = [v.similarity for v in rec.verify(images, labels)]
     impostor = [v.similarity for v in rec.verify(images, labels[3:] + labels[:3])]
     assert np.mean(genuine) > np.mean(impostor)
+
+
+@pytest.mark.parametrize("target", [None, 3, b"\xe5\x8d\x81"])
+def test_a_target_that_is_not_text_is_a_type_error_naming_it(rec, target):
+    d = drawings()
+    calls = [lambda: rec.verify(d["十"], target), lambda: rec.verify_many([d["十"]], target),
+             lambda: rec.diagnose_many([d["十"]], target), lambda: rec.verify([d["十"]], [target])]
+    for call in calls:
+        with pytest.raises(TypeError, match=r"^target: expected one character \(a str\) or one per input, got "):
+            call()

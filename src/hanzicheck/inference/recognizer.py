@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,9 +104,7 @@ class Recognizer:
         """Is each image the target character? ``target``: one character, or one per image."""
         batch = is_batch(images)
         x = _prep(images, batch)
-        targets = [target] * len(x) if isinstance(target, str) else list(target)
-        if len(targets) != len(x):
-            raise ValueError(f"{len(x)} images but {len(targets)} targets")
+        targets = targets_for(target, len(x))
         probs, emb = self.run(x)
         results = self.verify_outputs(probs, emb, targets)
         return results if batch else results[0]
@@ -141,6 +139,7 @@ class Recognizer:
         bounded work, and ``DiagnosisTimeout`` past ``timeout_s`` seconds (None: no deadline)."""
         from .diagnose import diagnose
 
+        check_target(target)
         return diagnose(image_or_strokes, target, recognizer=self, timeout_s=timeout_s)
 
     # ------------------------------------------------------------ many inputs, an answer or an error each
@@ -162,9 +161,7 @@ class Recognizer:
         input gets an ``ItemError`` (whatever its target) and the rest are answered (``names``, ``on_read``: as
         ``classify_many``)."""
         items = list(items)
-        targets = [target] * len(items) if isinstance(target, str) else list(target)
-        if len(targets) != len(items):
-            raise ValueError(f"{len(items)} images but {len(targets)} targets")
+        targets = targets_for(target, len(items))
         x, ok, out = read_inputs(items, names, on_read)
         probs, emb = self.run(x)
         for i, result in zip(ok, self.verify_outputs(probs, emb, [targets[i] for i in ok]), strict=True):
@@ -181,9 +178,7 @@ class Recognizer:
         from .diagnose import diagnose_analysis
 
         items = list(items)
-        targets = [target] * len(items) if isinstance(target, str) else list(target)
-        if len(targets) != len(items):
-            raise ValueError(f"{len(items)} inputs but {len(targets)} targets")
+        targets = targets_for(target, len(items), "inputs")
         if names is not None and len(names) != len(items):
             raise ValueError(f"{len(items)} inputs but {len(names)} names")
         out: list[Diagnosis | ItemError] = []
@@ -264,6 +259,29 @@ def read_inputs(items: Sequence[Any], names: Sequence[str] | None = None,
             on_read(1)
     x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     return x, ok, out
+
+
+def check_target(target: Any, index: int | None = None) -> str:
+    """``target`` if it is a str (any text: one the model does not know gets the verdict ``invalid_target``), else
+    a TypeError naming it (and the input it was given for, ``index``)."""
+    if isinstance(target, str):
+        return target
+    shown = repr(target)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    where = f" for input {index}" if index is not None else ""
+    raise TypeError(f"target: expected one character (a str) or one per input, got {shown}{where}")
+
+
+def targets_for(target: Any, n: int, what: str = "images") -> list[str]:
+    """The target of each of ``n`` inputs (``verify``, ``verify_many``, ``diagnose_many``): one character for all,
+    or a sequence of one per input; TypeError for anything but text (``check_target``), ValueError when the
+    counts differ."""
+    if isinstance(target, (str, bytes, bytearray)) or not isinstance(target, Iterable):
+        return [check_target(target)] * n
+    targets = [check_target(t, i) for i, t in enumerate(target)]
+    if len(targets) != n:
+        raise ValueError(f"{n} {what} but {len(targets)} targets")
+    return targets
 
 
 def _name(item: Any, index: int) -> str:
