@@ -233,3 +233,15 @@ def test_a_target_that_is_not_text_is_a_type_error_naming_it(rec, target):
     for call in calls:
         with pytest.raises(TypeError, match=r"^target: expected one character \(a str\) or one per input, got "):
             call()
+
+
+def test_many_calls_refuse_one_input_given_alone(rec, tmp_path):
+    """A lone path would be read character by character, bytes byte by byte, an image row by row."""
+    ten = drawings()["十"]
+    path = tmp_path / "ten.png"
+    Image.fromarray(ten).save(path)
+    for one in (str(path), path, path.read_bytes(), ten, Image.fromarray(ten)):
+        for call in (rec.classify_many, lambda x: rec.verify_many(x, "十"), lambda x: rec.diagnose_many(x, "十")):
+            with pytest.raises(TypeError, match=r"^expected a list of inputs, got one \w+: put it in a list"):
+                call(one)
+    assert rec.classify_many([path])[0] == rec.classify(path)

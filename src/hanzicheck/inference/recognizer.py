@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image
 
 from ..data.charset import UNKNOWN
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
@@ -160,7 +161,7 @@ class Recognizer:
         """``verify`` of each input against ``target`` (one character, or one per input), in order; an unreadable
         input gets an ``ItemError`` (whatever its target) and the rest are answered (``names``, ``on_read``: as
         ``classify_many``)."""
-        items = list(items)
+        items = input_list(items)
         targets = targets_for(target, len(items))
         x, ok, out = read_inputs(items, names, on_read)
         probs, emb = self.run(x)
@@ -177,7 +178,7 @@ class Recognizer:
         from .budget import DiagnosisTimeout
         from .diagnose import diagnose_analysis
 
-        items = list(items)
+        items = input_list(items)
         targets = targets_for(target, len(items), "inputs")
         if names is not None and len(names) != len(items):
             raise ValueError(f"{len(items)} inputs but {len(names)} names")
@@ -244,7 +245,7 @@ def read_inputs(items: Sequence[Any], names: Sequence[str] | None = None,
     as ``items`` holding an ``ItemError`` at each unreadable one and None elsewhere). ``names``: what errors call
     each input (default: preprocess's own wording; ``ItemError.item`` is then the path, else ``item N``);
     ``on_read(1)`` after each input."""
-    items = list(items)
+    items = input_list(items)
     if names is not None and len(names) != len(items):
         raise ValueError(f"{len(items)} inputs but {len(names)} names")
     xs, ok, out = [], [], [None] * len(items)
@@ -259,6 +260,17 @@ def read_inputs(items: Sequence[Any], names: Sequence[str] | None = None,
             on_read(1)
     x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     return x, ok, out
+
+
+def input_list(items: Any) -> list[Any]:
+    """The inputs of a ``*_many`` call as a list; TypeError for one input given alone (a path, bytes, a PIL image,
+    one array image), which would otherwise be read character by character, byte by byte or row by row."""
+    alone = isinstance(items, (str, bytes, bytearray, memoryview, os.PathLike, Image.Image)) or (
+        isinstance(items, np.ndarray) and not is_batch(items))
+    if alone or not isinstance(items, Iterable):
+        raise TypeError(f"expected a list of inputs, got one {type(items).__name__}: put it in a list, or use "
+                        "classify / verify / diagnose for one input")
+    return list(items)
 
 
 def check_target(target: Any, index: int | None = None) -> str:
