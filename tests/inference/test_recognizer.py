@@ -11,6 +11,7 @@ from PIL import Image
 
 from fake_artifacts import DIM, drawings, write_fake_artifacts
 from hanzicheck.data.charset import hsk1_chars
+from hanzicheck.data.preprocess import InvalidImageError
 from hanzicheck.inference.artifacts import ArtifactsError, bundled_path, load_artifacts
 from hanzicheck.inference.recognizer import Recognizer
 from hanzicheck.inference.results import Classification, ItemError, Verification
@@ -245,3 +246,15 @@ def test_many_calls_refuse_one_input_given_alone(rec, tmp_path):
             with pytest.raises(TypeError, match=r"^expected a list of inputs, got one \w+: put it in a list"):
                 call(one)
     assert rec.classify_many([path])[0] == rec.classify(path)
+
+
+def test_a_bad_image_in_a_batch_is_named_by_its_place(rec, tmp_path):
+    d = drawings()
+    blank = np.full((64, 64), 255, np.uint8)
+    with pytest.raises(InvalidImageError, match=r"^item 1: no ink"):
+        rec.classify([d["十"], blank])
+    with pytest.raises(InvalidImageError, match=r"^item 2 is not an image"):
+        rec.verify([d["十"], d["人"], b"garbage"], "十")
+    gone = tmp_path / "gone.png"
+    with pytest.raises(InvalidImageError, match=rf"^{gone}: cannot read it"):  # a path names itself
+        rec.embed([d["十"], gone])

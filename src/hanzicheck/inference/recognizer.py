@@ -2,8 +2,9 @@
 
 One ``InferenceSession`` per recogniser; ONNX Runtime's ``run`` is thread-safe, so a single recogniser can serve
 many threads. Images may be anything ``preprocess`` accepts; one image gives one result, a list gives a list (and
-the first unreadable image raises). The ``*_many`` methods answer each input on its own: an input that cannot be
-read gets an ``ItemError`` naming it, and the others are still answered.
+the first unreadable image raises, named by its path, else by its place: ``item N``). The ``*_many`` methods
+answer each input on its own: an input that cannot be read gets an ``ItemError`` naming it, and the others are
+still answered.
 
 The input comes before the target: an input that cannot be read (or holds no ink) is that error whatever its
 target, in ``verify`` and ``diagnose`` as in ``verify_many`` and ``diagnose_many``; only a readable one gets the
@@ -306,7 +307,8 @@ def _prep(images: Any, batch: bool) -> np.ndarray:
         items = list(images)
         if not items:
             return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
-        return np.stack([preprocess(im) for im in items])[..., None]
+        # an image of a batch that cannot be read is named by its path, else its place (``item N``)
+        return np.stack([preprocess(im, name=_name(im, i)) for i, im in enumerate(items)])[..., None]
     return preprocess(images)[None, ..., None]
 
 
