@@ -258,3 +258,23 @@ def test_a_bad_image_in_a_batch_is_named_by_its_place(rec, tmp_path):
     gone = tmp_path / "gone.png"
     with pytest.raises(InvalidImageError, match=rf"^{gone}: cannot read it"):  # a path names itself
         rec.embed([d["十"], gone])
+
+
+@pytest.mark.parametrize("doc", ["docs/ARCHITECTURE.md", "README.md"])
+def test_the_docs_list_every_field_of_each_result(doc):
+    """Each ``Name(field, ...)`` the docs show for a result names that dataclass's fields, in order."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    from hanzicheck.inference.diagnose import Diagnosis
+
+    text = (Path(__file__).resolve().parents[2] / doc).read_text(encoding="utf-8")
+    shown = 0
+    for cls in (Classification, Verification, Diagnosis, ItemError):
+        for args in re.findall(rf"\b{cls.__name__}\(([^)]*)\)", text):
+            names = [re.match(r"\s*#?\s*(\w+)", a).group(1) for a in re.sub(r"\[[^]]*\]", "", args).split(",")
+                     if a.strip(" #\n")]
+            assert names == [f.name for f in dataclasses.fields(cls)], f"{doc}: {cls.__name__}({args})"
+            shown += 1
+    assert shown >= 3
