@@ -163,9 +163,10 @@ def test_default_answer_is_the_python_apis(app, drawing):
 # ------------------------------------------------------------------ bad targets, overlays, stroke files
 
 
-def test_target_the_model_does_not_check_exits_2(app, drawing):
-    line = one_line(run(app, drawing, "--target", "百"))  # has stroke data, is not an HSK1 character
-    assert line == "hanzicheck: unknown target '百': it must be one of the model's 178 HSK1 characters (e.g. 我)"
+@pytest.mark.parametrize("target", ["百", "A", "我你", "Unknown"])  # 百 has stroke data, the others none
+def test_target_the_model_does_not_check_exits_2_with_verifys_line(app, drawing, target):
+    line = one_line(run(app, drawing, "--target", target))
+    assert line == f"hanzicheck: unknown target {target!r}: it must be one of the model's 178 HSK1 characters (e.g. 我)"
 
 
 def test_overlay_folder_exits_2(app, drawing, tmp_path):

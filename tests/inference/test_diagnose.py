@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from hanzicheck.data.render import render_strokes
 from hanzicheck.inference.diagnose import Diagnosis, InkError, analyse, diagnose
@@ -316,3 +317,21 @@ def test_deadline_stops_the_diagnosis(db):
     with pytest.raises(DiagnosisTimeout, match="stopped"):
         diagnose(strokes, "影", db=db, timeout_s=0.02)
     assert time.monotonic() - start < 1.0
+
+
+def test_an_unreadable_input_is_reported_before_an_unknown_target(fake_rec, tmp_path):
+    """One rule for a row whose input cannot be read and whose target the model does not know: the input's
+    error (an ``ItemError`` in ``diagnose_many`` as in ``verify_many``; ``diagnose`` raises as ``verify`` does)."""
+    from hanzicheck.inference.results import ItemError
+
+    gone = tmp_path / "gone.png"
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+    items, targets = [gone, b"not an image", blank], ["龍", "百", "A"]
+    for res in (fake_rec.diagnose_many(items, targets), fake_rec.verify_many(items, targets)):
+        assert [type(r) for r in res] == [ItemError, ItemError, ItemError]
+        assert res[0].error == f"{gone}: cannot read it (No such file or directory)"
+        assert res[1].error.startswith("the given bytes is not an image")
+        assert res[2].error.startswith(f"{blank}: no ink")
+    with pytest.raises(InkError, match="gone.png: cannot read it"):
+        fake_rec.diagnose(gone, "龍")

@@ -11,6 +11,7 @@ from PIL import Image
 
 from fake_artifacts import DIM, drawings, write_fake_artifacts
 from hanzicheck.data.charset import hsk1_chars
+from hanzicheck.data.preprocess import InvalidImageError
 from hanzicheck.inference.artifacts import ArtifactsError, bundled_path, load_artifacts
 from hanzicheck.inference.recognizer import Recognizer
 from hanzicheck.inference.results import Classification, ItemError, Verification
@@ -223,3 +224,57 @@ def test_tiny_trained_model_recognises_its_characters(tiny_artifacts):
     genuine = [v.similarity for v in rec.verify(images, labels)]
     impostor = [v.similarity for v in rec.verify(images, labels[3:] + labels[:3])]
     assert np.mean(genuine) > np.mean(impostor)
+
+
+@pytest.mark.parametrize("target", [None, 3, b"\xe5\x8d\x81"])
+def test_a_target_that_is_not_text_is_a_type_error_naming_it(rec, target):
+    d = drawings()
+    calls = [lambda: rec.verify(d["十"], target), lambda: rec.verify_many([d["十"]], target),
+             lambda: rec.diagnose_many([d["十"]], target), lambda: rec.verify([d["十"]], [target])]
+    for call in calls:
+        with pytest.raises(TypeError, match=r"^target: expected one character \(a str\) or one per input, got "):
+            call()
+
+
+def test_many_calls_refuse_one_input_given_alone(rec, tmp_path):
+    """A lone path would be read character by character, bytes byte by byte, an image row by row."""
+    ten = drawings()["十"]
+    path = tmp_path / "ten.png"
+    Image.fromarray(ten).save(path)
+    for one in (str(path), path, path.read_bytes(), ten, Image.fromarray(ten)):
+        for call in (rec.classify_many, lambda x: rec.verify_many(x, "十"), lambda x: rec.diagnose_many(x, "十")):
+            with pytest.raises(TypeError, match=r"^expected a list of inputs, got one \w+: put it in a list"):
+                call(one)
+    assert rec.classify_many([path])[0] == rec.classify(path)
+
+
+def test_a_bad_image_in_a_batch_is_named_by_its_place(rec, tmp_path):
+    d = drawings()
+    blank = np.full((64, 64), 255, np.uint8)
+    with pytest.raises(InvalidImageError, match=r"^item 1: no ink"):
+        rec.classify([d["十"], blank])
+    with pytest.raises(InvalidImageError, match=r"^item 2 is not an image"):
+        rec.verify([d["十"], d["人"], b"garbage"], "十")
+    gone = tmp_path / "gone.png"
+    with pytest.raises(InvalidImageError, match=rf"^{gone}: cannot read it"):  # a path names itself
+        rec.embed([d["十"], gone])
+
+
+@pytest.mark.parametrize("doc", ["docs/ARCHITECTURE.md", "README.md"])
+def test_the_docs_list_every_field_of_each_result(doc):
+    """Each ``Name(field, ...)`` the docs show for a result names that dataclass's fields, in order."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    from hanzicheck.inference.diagnose import Diagnosis
+
+    text = (Path(__file__).resolve().parents[2] / doc).read_text(encoding="utf-8")
+    shown = 0
+    for cls in (Classification, Verification, Diagnosis, ItemError):
+        for args in re.findall(rf"\b{cls.__name__}\(([^)]*)\)", text):
+            names = [re.match(r"\s*#?\s*(\w+)", a).group(1) for a in re.sub(r"\[[^]]*\]", "", args).split(",")
+                     if a.strip(" #\n")]
+            assert names == [f.name for f in dataclasses.fields(cls)], f"{doc}: {cls.__name__}({args})"
+            shown += 1
+    assert shown >= 3

@@ -53,15 +53,15 @@ def diagnose(
     from ..inference.diagnose import DiagnosisTimeout, InkError, diagnose_analysis
 
     target = target.strip()
-    db = default_db()
-    if len(target) != 1 or target not in db:
-        _fail(f"unknown target {target!r}: give one Chinese character that has stroke data (e.g. 我)")
     if overlay is not None and overlay.is_dir():
         _fail(f"--overlay {overlay}: a folder; give the PNG file to write (e.g. {overlay / 'overlay.png'})")
     if overlay is not None and overlay.suffix.lower() != ".png":
         _fail(f"--overlay {overlay}: the overlay is a PNG; give a file name ending in .png")
     recognizer = load_recognizer(model)
-    check_target(recognizer, target)
+    check_target(recognizer, target)  # verify's line for a target the model does not know
+    db = default_db()
+    if target not in db:  # a model of characters the stroke data lacks
+        _fail(f"target {target!r}: no stroke data for it")
     if path.is_dir():
         _fail(f"{path}: a folder; give one image or a .json file of pen strokes")
     if not path.exists():

@@ -50,7 +50,7 @@ def train(
 
     With TF_CONFIG set (scripts/train_local_cluster.sh), every worker runs this command; the chief writes OUT.
     \f
-    (Over 80 lines because typer reads the 25 options from the signature; the body is about 50.)"""
+    (Over 80 lines because typer reads the 23 options from the signature; the body is about 50.)"""
     from ..engine.distribute import STRATEGIES, ClusterError, cluster_from_env
     from ..engine.run_folder import RunFolderError, prepare_fresh, resume_state
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.preprocess import preprocess
 from .align import (
     FRAME,
     REF_SPACING,
@@ -295,15 +296,29 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
                       timeout_s: float | None = DEFAULT_TIMEOUT_S, deadline: Deadline | None = None,
                       name: str | None = None) -> tuple[Diagnosis, Analysis | None]:
     """:func:`diagnose` and the :class:`Analysis` behind it (for overlays; None with an ``invalid_target``
-    answer, which looks at no drawing). ``deadline`` (instead of ``timeout_s``): an end-to-end one set by the
-    caller (the service); ``name``: what errors call the image."""
+    answer, which aligns nothing but still reads the drawing as verify does: an unreadable or blank one raises
+    whatever the target). ``deadline`` (instead of ``timeout_s``): an end-to-end one set by the caller (the
+    service); ``name``: what errors call the image."""
     deadline = deadline or Deadline(timeout_s)
     if not isinstance(target, str):
         raise KeyError(f"target must be one character, got {target!r}")
     file = str(image_or_strokes) if isinstance(image_or_strokes, (str, Path)) else None
-    if recognizer is not None and target not in recognizer.artifacts.char_index():  # as verify and the service
-        return Diagnosis(target, "invalid_target", None, [], [], [], file,
-                         Verification(target, "invalid_target", None, None)), None
+    strokes = is_strokes(image_or_strokes)
+    # the drawing first, as verify reads its image before it looks at the target: an unreadable drawing is that
+    # error whatever the target. An image is decoded once (preprocess's decoder and guards), strokes checked once
+    # (stroke_arrays); the recogniser takes the same gray array, or the same strokes rendered
+    subject = stroke_arrays(image_or_strokes) if strokes else decode(image_or_strokes, name)
+    image = None  # what the recogniser reads: the gray array, or the strokes rendered
+    if recognizer is not None:
+        image = subject
+        if strokes:
+            from ..data.render import render_strokes
+
+            image = render_strokes(subject, size=64)
+        if target not in recognizer.artifacts.char_index():  # verify's answer, once the drawing reads as its does
+            preprocess(image, name=name or file)  # InkError (a blank drawing, ...) as verify raises it
+            return Diagnosis(target, "invalid_target", None, [], [], [], file,
+                             Verification(target, "invalid_target", None, None)), None
     if db is None:
         from ..data.strokes import default_db
 
@@ -311,20 +326,11 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
     if len(target) != 1:
         raise KeyError(f"target must be one character, got {target!r}")
     chars = db.get(target)  # KeyError naming the target
-    strokes = is_strokes(image_or_strokes)
-    # an image is decoded once (preprocess's decoder and guards), strokes checked once (stroke_arrays); the
-    # recogniser takes the same gray array, or the same strokes rendered
-    subject = stroke_arrays(image_or_strokes) if strokes else decode(image_or_strokes, name)
     result = analyse(subject, chars.medians, chars.rad_strokes, deadline=deadline, name=name)
     scores = [float(s) for s in result.scores]
     ver = None
     if recognizer is not None:
         deadline.check()
-        image = subject
-        if strokes:
-            from ..data.render import render_strokes
-
-            image = render_strokes(subject, size=64)
         emb = recognizer.embed(image)
         result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
         ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py) ...

@@ -2,19 +2,25 @@
 
 One ``InferenceSession`` per recogniser; ONNX Runtime's ``run`` is thread-safe, so a single recogniser can serve
 many threads. Images may be anything ``preprocess`` accepts; one image gives one result, a list gives a list (and
-the first unreadable image raises). The ``*_many`` methods answer each input on its own: an input that cannot be
-read gets an ``ItemError`` naming it, and the others are still answered.
+the first unreadable image raises, named by its path, else by its place: ``item N``). The ``*_many`` methods
+answer each input on its own: an input that cannot be read gets an ``ItemError`` naming it, and the others are
+still answered.
+
+The input comes before the target: an input that cannot be read (or holds no ink) is that error whatever its
+target, in ``verify`` and ``diagnose`` as in ``verify_many`` and ``diagnose_many``; only a readable one gets the
+verdict ``invalid_target`` for a target the model does not know.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image
 
 from ..data.charset import UNKNOWN
 from ..data.preprocess import IMAGE_SIZE, InvalidImageError, preprocess
@@ -100,9 +106,7 @@ class Recognizer:
         """Is each image the target character? ``target``: one character, or one per image."""
         batch = is_batch(images)
         x = _prep(images, batch)
-        targets = [target] * len(x) if isinstance(target, str) else list(target)
-        if len(targets) != len(x):
-            raise ValueError(f"{len(x)} images but {len(targets)} targets")
+        targets = targets_for(target, len(x))
         probs, emb = self.run(x)
         results = self.verify_outputs(probs, emb, targets)
         return results if batch else results[0]
@@ -137,6 +141,7 @@ class Recognizer:
         bounded work, and ``DiagnosisTimeout`` past ``timeout_s`` seconds (None: no deadline)."""
         from .diagnose import diagnose
 
+        check_target(target)
         return diagnose(image_or_strokes, target, recognizer=self, timeout_s=timeout_s)
 
     # ------------------------------------------------------------ many inputs, an answer or an error each
@@ -155,11 +160,10 @@ class Recognizer:
     def verify_many(self, items: Sequence[Any], target: str | Sequence[str], names: Sequence[str] | None = None,
                     on_read: Callable[[int], None] | None = None) -> list[Verification | ItemError]:
         """``verify`` of each input against ``target`` (one character, or one per input), in order; an unreadable
-        input gets an ``ItemError`` and the rest are answered (``names``, ``on_read``: as ``classify_many``)."""
-        items = list(items)
-        targets = [target] * len(items) if isinstance(target, str) else list(target)
-        if len(targets) != len(items):
-            raise ValueError(f"{len(items)} images but {len(targets)} targets")
+        input gets an ``ItemError`` (whatever its target) and the rest are answered (``names``, ``on_read``: as
+        ``classify_many``)."""
+        items = input_list(items)
+        targets = targets_for(target, len(items))
         x, ok, out = read_inputs(items, names, on_read)
         probs, emb = self.run(x)
         for i, result in zip(ok, self.verify_outputs(probs, emb, [targets[i] for i in ok]), strict=True):
@@ -170,15 +174,13 @@ class Recognizer:
                       timeout_s: float | None = 10.0) -> list[Diagnosis | ItemError]:
         """``diagnose`` of each input (an image or strokes) against ``target`` (one character, or one per input),
         in order: a ``Diagnosis`` each (``invalid_target`` for a target the model does not know, as ``diagnose``),
-        or an ``ItemError`` for an input that cannot be read, a target without stroke data, or a diagnosis past
-        ``timeout_s`` (each input gets its own deadline)."""
+        or an ``ItemError`` for an input that cannot be read (whatever its target, as ``verify_many``), a target
+        without stroke data, or a diagnosis past ``timeout_s`` (each input gets its own deadline)."""
         from .budget import DiagnosisTimeout
         from .diagnose import diagnose_analysis
 
-        items = list(items)
-        targets = [target] * len(items) if isinstance(target, str) else list(target)
-        if len(targets) != len(items):
-            raise ValueError(f"{len(items)} inputs but {len(targets)} targets")
+        items = input_list(items)
+        targets = targets_for(target, len(items), "inputs")
         if names is not None and len(names) != len(items):
             raise ValueError(f"{len(items)} inputs but {len(names)} names")
         out: list[Diagnosis | ItemError] = []
@@ -244,7 +246,7 @@ def read_inputs(items: Sequence[Any], names: Sequence[str] | None = None,
     as ``items`` holding an ``ItemError`` at each unreadable one and None elsewhere). ``names``: what errors call
     each input (default: preprocess's own wording; ``ItemError.item`` is then the path, else ``item N``);
     ``on_read(1)`` after each input."""
-    items = list(items)
+    items = input_list(items)
     if names is not None and len(names) != len(items):
         raise ValueError(f"{len(items)} inputs but {len(names)} names")
     xs, ok, out = [], [], [None] * len(items)
@@ -261,6 +263,40 @@ def read_inputs(items: Sequence[Any], names: Sequence[str] | None = None,
     return x, ok, out
 
 
+def input_list(items: Any) -> list[Any]:
+    """The inputs of a ``*_many`` call as a list; TypeError for one input given alone (a path, bytes, a PIL image,
+    one array image), which would otherwise be read character by character, byte by byte or row by row."""
+    alone = isinstance(items, (str, bytes, bytearray, memoryview, os.PathLike, Image.Image)) or (
+        isinstance(items, np.ndarray) and not is_batch(items))
+    if alone or not isinstance(items, Iterable):
+        raise TypeError(f"expected a list of inputs, got one {type(items).__name__}: put it in a list, or use "
+                        "classify / verify / diagnose for one input")
+    return list(items)
+
+
+def check_target(target: Any, index: int | None = None) -> str:
+    """``target`` if it is a str (any text: one the model does not know gets the verdict ``invalid_target``), else
+    a TypeError naming it (and the input it was given for, ``index``)."""
+    if isinstance(target, str):
+        return target
+    shown = repr(target)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    where = f" for input {index}" if index is not None else ""
+    raise TypeError(f"target: expected one character (a str) or one per input, got {shown}{where}")
+
+
+def targets_for(target: Any, n: int, what: str = "images") -> list[str]:
+    """The target of each of ``n`` inputs (``verify``, ``verify_many``, ``diagnose_many``): one character for all,
+    or a sequence of one per input; TypeError for anything but text (``check_target``), ValueError when the
+    counts differ."""
+    if isinstance(target, (str, bytes, bytearray)) or not isinstance(target, Iterable):
+        return [check_target(target)] * n
+    targets = [check_target(t, i) for i, t in enumerate(target)]
+    if len(targets) != n:
+        raise ValueError(f"{n} {what} but {len(targets)} targets")
+    return targets
+
+
 def _name(item: Any, index: int) -> str:
     """What an error calls an input nobody named: its path, else its position."""
     return str(item) if isinstance(item, (str, os.PathLike)) else f"item {index}"
@@ -271,7 +307,8 @@ def _prep(images: Any, batch: bool) -> np.ndarray:
         items = list(images)
         if not items:
             return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
-        return np.stack([preprocess(im) for im in items])[..., None]
+        # an image of a batch that cannot be read is named by its path, else its place (``item N``)
+        return np.stack([preprocess(im, name=_name(im, i)) for i, im in enumerate(items)])[..., None]
     return preprocess(images)[None, ..., None]
 
 
