@@ -78,7 +78,8 @@ def test_huge_drawing_within_limits_costs_bounded_memory_and_time(artifacts, rec
         start = time.perf_counter()
         r = c.post("/v1/diagnose", json={"strokes": zigzag(), "target": "影"})
         took = time.perf_counter() - start
-    assert r.status_code == 200, r.text
+    # aligned in full, then refused by the model's reading: 20,000 random points fill the box with one blot of ink
+    assert r.status_code == 400 and "no strokes" in r.json()["message"], r.text
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 300  # it was 4.8 GB
     assert took < 10  # ~0.5 s here; it was 2 minutes of CPU
@@ -252,10 +253,10 @@ def test_rendering_a_scribble_is_bounded():
     """200 strokes × 100 random points render in well under a second (0.5 s of GIL-holding drawing before)."""
     from hanzicheck.data.render import render_strokes
 
-    start = time.process_time()
+    start = time.thread_time()  # this thread's CPU only: other tests' worker threads may still be busy
     image = render_strokes(zigzag(), size=64)
     assert image.shape == (64, 64) and image.min() == 0
-    assert time.process_time() - start < 0.3  # ~0.04 s here
+    assert time.thread_time() - start < 0.3  # ~0.04 s here
 
 
 def test_rendering_ordinary_strokes_is_unchanged(medians):
