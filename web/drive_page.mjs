@@ -7,7 +7,8 @@
 //             "hasTouch", "executablePath" (optional), "block": [URL globs made to fail, e.g. "**/*.wasm"],
 //             "scenarios": [{"name", "target", "strokes": [[[x, y], ...], ...], "box": 1024, "waitDiagnosis": false}]}
 // Points are in a box×box square (y down) mapped onto the pad with a 12 % margin. Each scenario leaves a
-// screenshot <shotDir>/<name>.png. Output: {"engine", "results": [...], "console": [...], "errors": [...]}.
+// screenshot <shotDir>/<name>.png. Output: {"engine", "startText": {"engine", "verdict"} (what the page says once
+// ready), "results": [...], "console": [...], "errors": [...]}.
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -37,6 +38,7 @@ try {
   await page.goto(plan.url, { waitUntil: "load" });
   await page.evaluate(() => window.hanzicheck.ready);
   out.engine = await page.evaluate(() => window.hanzicheck.state.engine);
+  out.startText = { engine: await page.textContent("#engine"), verdict: await page.textContent("#verdict") };
   if (plan.shotDir) fs.mkdirSync(plan.shotDir, { recursive: true });
 
   for (const sc of plan.scenarios || []) {

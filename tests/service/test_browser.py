@@ -278,6 +278,13 @@ def test_page_falls_back_to_the_server_on_a_phone(browser, fake_model, tmp_path)
     assert res["canvasSize"][0] <= 512  # the page keeps its canvas small enough to skip the shrink step
 
 
+def test_page_says_so_when_the_character_list_does_not_load(browser, fake_model, tmp_path):
+    with serve(fake_model) as url:
+        report = drive(browser, url, [], tmp_path, "no-chars", page_errors_ok=True, block=["**/chars.json"])
+    assert report["startText"]["engine"] == "unavailable"
+    assert report["startText"]["verdict"].startswith("Cannot load the character list"), report["console"]
+
+
 # ------------------------------------------------------------------ a trained model: correct vs missing stroke
 
 # A robust pair: 大 without its horizontal stroke is 人, another HSK1 character, not an incomplete 大.

@@ -130,6 +130,7 @@ function setTarget(ch) {
 
 async function loadChars() {
   const res = await fetch(url("static/chars.json"));
+  if (!res.ok) throw new Error(`static/chars.json: HTTP ${res.status}`);
   state.chars = await res.json();
   state.pinyin = new Map(state.chars);
   const select = $("target");
@@ -394,7 +395,14 @@ new ResizeObserver(() => sizeCanvases()).observe($("board"));
 
 async function init() {
   sizeCanvases();
-  await loadChars();
+  try {
+    await loadChars();
+  } catch (e) { // without the character list there is nothing to practise: say so instead of "loading…" forever
+    $("engine").textContent = "unavailable";
+    show(0, null, `Cannot load the character list (${e.message || e}); reload the page.`);
+    $("check").disabled = true;
+    return;
+  }
   const forced = new URL(location.href).searchParams.get("engine");
   if (forced === "server") {
     setEngine("server");
