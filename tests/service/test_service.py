@@ -349,6 +349,12 @@ def test_openapi_documents_both_body_kinds(client):
     assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
 
 
+def test_openapi_says_when_diagnose_answers_422_and_503(client):
+    responses = client.get("/openapi.json").json()["paths"]["/v1/diagnose"]["post"]["responses"]
+    assert "no stroke data" in responses["422"]["description"]
+    assert "stroke data cannot be opened" in responses["503"]["description"]
+
+
 def test_model_file_is_the_artifact(client, artifacts):
     r = client.get("/model/model.onnx")
     assert r.status_code == 200 and r.content == (artifacts / "model.onnx").read_bytes()

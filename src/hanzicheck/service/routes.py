@@ -46,6 +46,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "busy (too many requests in progress: refused before any work, with Retry-After) or past the "
               "request deadline; retry"),
     )}
+DIAGNOSE_ERRORS = {**ERRORS,
+                   422: {**ERRORS[422], "description": "the request does not match the schema, or the target has "
+                         "no stroke data (error invalid_target)"},
+                   503: {**ERRORS[503], "description": ERRORS[503]["description"] + "; also when the stroke data "
+                         "cannot be opened"}}
 TOP_K_FIELD = {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5}
 TARGET_FIELD = {"type": "string", "minLength": 1, "maxLength": 8, "required": True}
 
@@ -113,7 +118,7 @@ async def verify(request: Request) -> dict:
     return await run_off_loop(request, work)
 
 
-@api_router.post("/v1/diagnose", response_model=DiagnoseResponse, responses=ERRORS, tags=["recognition"],
+@api_router.post("/v1/diagnose", response_model=DiagnoseResponse, responses=DIAGNOSE_ERRORS, tags=["recognition"],
                  openapi_extra=request_body(DiagnoseRequest, {"target": dict(TARGET_FIELD)}),
                  summary="Verify, and say which strokes of the target are missing")
 async def diagnose(request: Request) -> dict:
