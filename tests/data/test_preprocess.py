@@ -180,6 +180,8 @@ def test_real_chinese_mnist_becomes_centred_dark_on_light(real_data):
     (np.full((64, 64), 3, np.uint8), "no ink"),
     (np.zeros((2, 3, 4, 5), np.uint8), "shape"),
     (np.array([[np.nan, 1.0], [0.0, 1.0]]), "NaN"),
+    (np.full((64, 64), -1.0, np.float32), "minimum of -1"),  # normalised to [-1, 1]
+    (_cross().astype(np.int16) - 128, "minimum of -128"),  # signed
     (12345, "int"),
 ])
 def test_bad_inputs_raise_invalid_image(bad, words):

@@ -42,6 +42,9 @@ BLOT_DEPTH = 10
 BLOT_MESSAGE = "no strokes: the ink is one dot or blot, too thick for its size to be a character"
 
 
+NEGATIVE_TOLERANCE = -0.01  # numpy pixel values below this are refused (float round-off above it is clipped)
+
+
 class InvalidImageError(ValueError):
     """The input cannot be turned into a model input (not an image, truncated, empty, too large, no ink)."""
 
@@ -223,6 +226,10 @@ def _array_to_gray(a: np.ndarray) -> np.ndarray:
     if not np.isfinite(x).all():
         raise InvalidImageError("the numpy image holds NaN or infinite values")
     top = float(x.max()) if x.size else 0.0
+    low = float(x.min()) if x.size else 0.0
+    if low < NEGATIVE_TOLERANCE:  # mean-subtracted or signed data would be clipped to black and read as "no ink"
+        raise InvalidImageError(f"numpy image values must be 0–1 (float) or 0–255, got a minimum of {low:g}: "
+                                "rescale normalised or signed data first")
     if np.issubdtype(a.dtype, np.floating) and top <= 1.0:
         x = x * 255.0
     elif top > 255.0:  # 16-bit and other wide integer ranges
