@@ -278,3 +278,19 @@ def test_the_docs_list_every_field_of_each_result(doc):
             assert names == [f.name for f in dataclasses.fields(cls)], f"{doc}: {cls.__name__}({args})"
             shown += 1
     assert shown >= 3
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "x", None, True])
+def test_top_k_below_one_or_not_whole_is_a_value_error_naming_it(rec, bad):
+    with pytest.raises(ValueError, match=r"^top_k: expected a whole number of at least 1, got "):
+        rec.classify(drawings()["十"], top_k=bad)
+
+
+def test_top_k_above_the_classes_gives_every_class(rec):
+    assert len(rec.classify(drawings()["十"], top_k=10_000).top_k) == len(rec.classes)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "x"])
+def test_threads_below_one_is_a_value_error_naming_it(fake_dir, bad):
+    with pytest.raises(ValueError, match=r"^threads: expected a whole number of at least 1"):
+        Recognizer.load(fake_dir, threads=bad)

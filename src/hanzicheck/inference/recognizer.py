@@ -64,7 +64,7 @@ class Recognizer:
 
         artifacts = load_artifacts(path)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
+        options.intra_op_num_threads = positive_int("threads", threads)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
@@ -197,7 +197,7 @@ class Recognizer:
     # ------------------------------------------------------------ on model outputs (CLI, service, evaluation)
 
     def classify_probs(self, probs: np.ndarray, top_k: int = 5) -> list[Classification]:
-        k = max(1, min(int(top_k), probs.shape[1]))
+        k = min(positive_int("top_k", top_k), probs.shape[1])
         order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
         answer = answers(probs, self._unknown, self.artifacts.confidence_threshold)
         return [Classification(self.classes[int(a)], float(p[idx[0]]),
@@ -261,6 +261,17 @@ def read_inputs(items: Sequence[Any], names: Sequence[str] | None = None,
             on_read(1)
     x = np.stack(xs) if xs else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     return x, ok, out
+
+
+def positive_int(name: str, value: Any) -> int:
+    """``value`` as an int of at least 1, else a ValueError naming ``name`` (``threads``, ``top_k``)."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = None
+    if n is None or n < 1 or isinstance(value, bool) or n != value:
+        raise ValueError(f"{name}: expected a whole number of at least 1, got {value!r}")
+    return n
 
 
 def input_list(items: Any) -> list[Any]:
