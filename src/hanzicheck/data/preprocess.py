@@ -289,16 +289,14 @@ def _normalise(gray: np.ndarray) -> np.ndarray:
 
 
 def ink_depth(x: np.ndarray, cap: int = BLOT_DEPTH) -> int:
-    """How many erosions (4-neighbour) the ink (< 0.5) of a model input survives, counted up to ``cap``."""
+    """How many erosions (4-neighbour) the ink (< 0.5) of a model input survives, counted up to ``cap``.
+
+    Each erosion also drops the array's outer ring: with the input's paper margin those pixels are eroded anyway, so
+    the count is the plain erosion's (``preprocess.js`` erodes in place), in a few array operations."""
     m = x < 0.5
     k = 0
     while k < cap and m.any():
-        e = m.copy()
-        e[1:] &= m[:-1]
-        e[:-1] &= m[1:]
-        e[:, 1:] &= m[:, :-1]
-        e[:, :-1] &= m[:, 1:]
-        m = e
+        m = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
         k += 1
     return k
 
