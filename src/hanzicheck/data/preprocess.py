@@ -4,7 +4,8 @@ Output: 1.0 = paper, 0.0 = the darkest ink; ink cropped, centred in a square wit
 Steps: decode to a 2-D uint8 array (composite transparency on white) → find the paper level and the polarity
 (from the border when it is uniform, else from the image's majority) → darkness = how far below paper a pixel is,
 with a noise floor → bounding box of the ink (isolated specks ignored) → square pad, anti-aliased resize → darkest
-ink to 0 → refuse a lone blot (a dot or a short dash blown up to the whole box: no strokes to read). A uint8 2-D array (what readers and the synthesiser yield) takes the fast path: no PIL decode.
+ink to 0 → refuse a lone blot (a dot or a short dash blown up to the whole box: no strokes to read). A uint8 2-D
+array (what readers and the synthesiser yield) takes the fast path: no PIL decode.
 
 Decoding (``to_gray``) is the one image decoder of the package (classification, verification and diagnosis):
 files must be regular files of at most ``MAX_FILE_BYTES``, checked before reading; only ``ALLOWED_FORMATS`` are
@@ -40,8 +41,6 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # Pillow format
 # read as 睡 or 高 with 80–90 % confidence.
 BLOT_DEPTH = 10
 BLOT_MESSAGE = "no strokes: the ink is one dot or blot, too thick for its size to be a character"
-
-
 NEGATIVE_TOLERANCE = -0.01  # numpy pixel values below this are refused (float round-off above it is clipped)
 
 
