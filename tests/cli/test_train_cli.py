@@ -49,3 +49,15 @@ def test_train_help_and_the_readme_name_every_file_a_run_writes(request):
     for name in written:
         assert name in help_text, name
         assert name in readme_row, name
+
+
+def test_a_dev_file_that_is_not_an_npz_is_one_line_and_leaves_no_run_behind(tmp_path):
+    pytest.importorskip("keras")
+    bad, out = tmp_path / "dev.npz", tmp_path / "run"
+    bad.write_text("not a zip")
+    result = CliRunner().invoke(build_app(), ["train", "--out", str(out), "--model", "resnet-tiny", "--epochs", "1",
+                                              "--steps", "1", "--batch-size", "8", "--chars", "一二", "--dev",
+                                              str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr == f"hanzicheck: {bad}: not a readable .npz file (File is not a zip file)\n"
+    assert not out.exists() or not any(out.iterdir())  # a second try needs no --force

@@ -67,7 +67,7 @@ def train(
     except (RunFolderError, ClusterError) as e:
         _fail(str(e))
 
-    from ..engine.train import TrainConfig
+    from ..engine.train import TrainConfig, TrainingDataError
     from ..engine.train import train as run_training
     from ._common import read_json
     try:
@@ -97,7 +97,7 @@ def train(
         _fail(str(e))
     try:
         metrics = run_training(cfg, out, resume=resume, force=force, strategy=strategy)
-    except (RunFolderError, ClusterError) as e:
+    except (RunFolderError, ClusterError, TrainingDataError) as e:
         _fail(str(e))
     keys = ("role", "rank", "params", "mflops", "epochs_run", "strategy", "workers", "replicas", "samples_per_second",
             "weights_sha256", "dev")

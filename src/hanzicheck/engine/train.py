@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -154,6 +155,20 @@ def load_labelled(paths: tuple[str, ...]) -> LabeledArrays | None:
     return LabeledArrays(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("x", "y", "writers")))
 
 
+class TrainingDataError(ValueError):
+    """A file or dev source that cannot be read; the message names it."""
+
+
+def _load_data(config: TrainConfig) -> tuple[LabeledArrays | None, LabeledArrays | None]:
+    """The file sources (uint8, Unknown capped) and the dev sources; TrainingDataError for one that cannot be read."""
+    try:
+        files = load_training_sources(config.files, UnknownCap(config.file_unknown_per_class,
+                                                               config.file_unknown_share, config.seed))
+        return files, load_labelled(config.dev)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise TrainingDataError(str(e)) from e
+
+
 def _print_data_report(files: LabeledArrays | None, val: LabeledArrays, dev: LabeledArrays | None,
                        ratio: float, balance: dict) -> None:
     from rich.console import Console
@@ -275,6 +290,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
     if config.max_minutes and cluster.workers > 1 and strategy in ("auto", "multi-worker"):
         raise ClusterError("--max-minutes decays the learning rate by each worker's own clock, which would differ "
                            "between workers: give a cluster run --epochs instead")
+    files, dev = _load_data(config)  # before the run folder is touched: a bad source leaves it as it was
     if cluster.chief:
         state = resume_state(run) if resume else None
         if state is None:
@@ -309,9 +325,6 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         (run / "config.json").write_text(json.dumps(asdict(config), ensure_ascii=False, indent=2))
     keras.utils.set_random_seed(config.seed)
     synth_config = _synth_config(config.synth)
-    files = load_training_sources(config.files, UnknownCap(config.file_unknown_per_class,
-                                                           config.file_unknown_share, config.seed))
-    dev = load_labelled(config.dev)
 
     pool = _class_pool(config.chars)
     n_classes = 178 if pool is None else len(pool)
