@@ -117,3 +117,25 @@ def test_calibrate_dry_run_without_model_reads_the_bundled_model_and_writes_noth
     assert result.exit_code == 0, result.output
     assert '"written": ""' in result.stdout
     assert snapshot(bundled) == before
+
+
+# ------------------------------------------------------------------ sources that the report would merge
+
+def test_evaluate_refuses_two_sources_with_one_file_name(model, small_npz, tmp_path):
+    other = tmp_path / "elsewhere" / small_npz.name
+    other.parent.mkdir()
+    other.write_bytes(small_npz.read_bytes())
+    line = one_line(run("evaluate", "--model", model, "--data", small_npz, "--data", other, "--report",
+                        tmp_path / "report"))
+    assert line == (f"hanzicheck: --data {small_npz} and {other} share the name {small_npz.name}, which names a "
+                    "source in the results: rename or link one of them")
+    assert not (tmp_path / "report").exists()
+
+
+def test_calibrate_refuses_two_sources_with_one_file_name(tmp_path, small_npz):
+    model = write_fake_artifacts(tmp_path / "model")
+    before = snapshot(model)
+    line = one_line(run("calibrate", "--model", model, "--data", small_npz, "--data", small_npz, "--synth", 0))
+    assert line == (f"hanzicheck: --data {small_npz} and {small_npz} share the name {small_npz.name}, which names a "
+                    "source in the results: rename or link one of them")
+    assert snapshot(model) == before

@@ -55,9 +55,7 @@ def calibrate(
     if model is None and not dry_run:  # never the installed bundle by default: the user names what is rewritten
         _fail("--model DIR is required: calibrate rewrites that artifacts folder in place (to recalibrate the "
               "bundled model, copy it and give the copy; --dry-run computes without writing)")
-    for p in [*data, *class_data]:
-        if not p.exists():
-            _fail(f"{p}: no such file or folder")
+    _check_sources(data, class_data)
     if not data and synth == 0:
         _fail("nothing to calibrate on: give --data SRC and/or --synth N > 0")
     config = _synth_settings(synth_config, synth)
@@ -73,6 +71,20 @@ def calibrate(
         typer.echo(json.dumps(summary, ensure_ascii=False))
         return
     _print_calibration(summary)
+
+
+def _check_sources(data: list[Path], others: list[Path] = ()) -> None:
+    """Every source exists, and no two --data sources share a file name: the name is what the results call a
+    source (per-source rates, thresholds held per source), so two of them would be silently merged into one."""
+    for p in [*data, *others]:
+        if not p.exists():
+            _fail(f"{p}: no such file or folder")
+    seen: dict[str, Path] = {}
+    for p in data:
+        if p.name in seen:
+            _fail(f"--data {seen[p.name]} and {p} share the name {p.name}, which names a source in the results: "
+                  "rename or link one of them")
+        seen[p.name] = p
 
 
 def _print_calibration(summary: dict[str, Any]) -> None:
@@ -161,9 +173,7 @@ def evaluate(
 
     if not data and synth == 0 and diagnosis == 0:
         _fail("nothing to evaluate: give --data SRC, --synth N and/or --diagnosis N")
-    for p in data:
-        if not p.exists():
-            _fail(f"{p}: no such file or folder")
+    _check_sources(data)
     try:
         existing = previous_report(report)
     except ReportFolderError as e:
