@@ -175,3 +175,9 @@ def test_preview_does_not_overwrite_an_existing_file_unless_forced(small_npz, tm
     assert runner.invoke(build_app(), [*args, "--force"]).exit_code == 0
     with Image.open(out) as sheet:
         assert sheet.format == "PNG"
+
+
+def test_inspect_negative_top_is_refused_naming_top(gnt_dir):
+    result = runner.invoke(build_app(), ["data", "inspect", str(gnt_dir), "--top", "-1"])
+    assert result.exit_code == 2 and "--top" in result.stderr and "Traceback" not in result.output
+    assert "samples per class" not in result.stdout  # it listed all classes but one, as "top -1 of 12"

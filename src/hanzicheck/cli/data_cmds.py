@@ -57,7 +57,7 @@ def inspect(
     path: Annotated[str, typer.Argument(help="A .gnt/.pot file, folder or .zip; EMNIST folder or images file; "
                                              ".npz; a folder with labels.csv; or 'strokes'.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
-    top: Annotated[int, typer.Option(help="Classes listed in the table (JSON always has all).")] = 50,
+    top: Annotated[int, typer.Option(min=0, help="Classes listed in the table (JSON always has all).")] = 50,
 ) -> None:
     """Format, samples, classes, writers and per-class counts of a data source."""
     import zipfile
