@@ -40,6 +40,14 @@ def test_history_has_one_row_per_epoch(tiny_run):
     assert {"loss", "accuracy", "val_accuracy"} <= set(rows[0])
 
 
+def test_metrics_best_is_the_best_history_row_as_numbers(tiny_run):
+    with open(tiny_run / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    best = max(rows, key=lambda r: float(r[metrics["monitor"]]))
+    assert metrics["best"] == {k: int(v) if k == "epoch" else float(v) for k, v in best.items()}
+
+
 def test_tiny_model_learns_its_characters(tiny_run):
     """Fresh synthetic samples of the 10 training characters are mostly recognised (the pipeline learns)."""
     import onnxruntime as ort

@@ -169,6 +169,11 @@ def _load_data(config: TrainConfig) -> tuple[LabeledArrays | None, LabeledArrays
         raise TrainingDataError(str(e)) from e
 
 
+def _numbers(row: dict[str, str]) -> dict[str, int | float | None]:
+    """A history.csv row (strings) as metrics.json numbers: the epoch an int, the rest floats (None where empty)."""
+    return {k: int(v) if k == "epoch" else float(v) if v else None for k, v in row.items()}
+
+
 def _print_data_report(files: LabeledArrays | None, val: LabeledArrays, dev: LabeledArrays | None,
                        ratio: float, balance: dict) -> None:
     from rich.console import Console
@@ -437,7 +442,7 @@ def train(config: TrainConfig, run_dir: str | Path, resume: bool = False, progre
         **distribution,
         "brightness_ratio": round(ratio, 3),
         "val_class_balance": balance,
-        "best": max(history, key=lambda r: float(r.get(monitor, 0))) if history else {},
+        "best": _numbers(max(history, key=lambda r: float(r.get(monitor, 0)))) if history else {},
         "monitor": monitor,
         "final_selection": selection,
     }
