@@ -61,3 +61,12 @@ def test_a_dev_file_that_is_not_an_npz_is_one_line_and_leaves_no_run_behind(tmp_
     assert result.exit_code == 2
     assert result.stderr == f"hanzicheck: {bad}: not a readable .npz file (File is not a zip file)\n"
     assert not out.exists() or not any(out.iterdir())  # a second try needs no --force
+
+
+def test_train_into_a_folder_of_other_files_names_them_and_does_not_call_them_a_run(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(build_app(), ["train", "--out", str(tmp_path), "--model", "resnet-tiny"])
+    assert result.exit_code == 2
+    assert result.stderr == (f"hanzicheck: --out {tmp_path} is not empty (notes.txt): give a new or empty folder, "
+                             "or --force to train into it (only a run's own files are deleted)\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

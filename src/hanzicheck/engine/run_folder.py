@@ -53,6 +53,11 @@ def prepare_fresh(run: Path, force: bool) -> None:
     if not run.is_dir() or not any(run.iterdir()):
         return
     if not force:
+        held = sorted(p.name for p in run.iterdir())
+        if not any(name in RUN_FILES or _PENDING.match(name) for name in held):
+            raise RunFolderError(f"--out {run} is not empty ({', '.join(held[:5])}{', ...' if len(held) > 5 else ''}):"
+                                 " give a new or empty folder, or --force to train into it (only a run's own files "
+                                 "are deleted)")
         raise RunFolderError(f"--out {run} already holds a run: continue it with --resume, or replace it with --force")
     for path in run.iterdir():
         if path.name in RUN_FILES or _PENDING.match(path.name) or path.name.endswith(".tmp"):
