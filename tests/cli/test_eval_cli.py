@@ -139,3 +139,30 @@ def test_calibrate_refuses_two_sources_with_one_file_name(tmp_path, small_npz):
     assert line == (f"hanzicheck: --data {small_npz} and {small_npz} share the name {small_npz.name}, which names a "
                     "source in the results: rename or link one of them")
     assert snapshot(model) == before
+
+
+# ------------------------------------------------------------------ stroke data that cannot be fetched
+
+@pytest.fixture
+def no_stroke_data(tmp_path, monkeypatch):
+    """The stroke data pointed at a missing tarball, with an empty cache and no database opened yet."""
+    from hanzicheck.data import strokes
+
+    missing = tmp_path / "hanzi-writer-data.tgz"
+    monkeypatch.setenv("HANZICHECK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HANZICHECK_STROKES", str(missing))
+    monkeypatch.setattr(strokes, "_DEFAULT", None)
+    return missing
+
+
+def test_evaluate_synth_without_stroke_data_is_one_line(model, no_stroke_data, tmp_path):
+    line = one_line(run("evaluate", "--model", model, "--synth", 1, "--report", tmp_path / "report"))
+    assert line == f"hanzicheck: hanzi-writer-data: {no_stroke_data} (from HANZICHECK_STROKES or argument) is not a file"
+
+
+def test_calibrate_synth_without_stroke_data_is_one_line_and_writes_nothing(no_stroke_data, tmp_path):
+    model = write_fake_artifacts(tmp_path / "model")
+    before = snapshot(model)
+    line = one_line(run("calibrate", "--model", model, "--synth", 1))
+    assert line == f"hanzicheck: hanzi-writer-data: {no_stroke_data} (from HANZICHECK_STROKES or argument) is not a file"
+    assert snapshot(model) == before

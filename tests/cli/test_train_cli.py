@@ -70,3 +70,19 @@ def test_train_into_a_folder_of_other_files_names_them_and_does_not_call_them_a_
     assert result.stderr == (f"hanzicheck: --out {tmp_path} is not empty (notes.txt): give a new or empty folder, "
                              "or --force to train into it (only a run's own files are deleted)\n")
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_train_without_stroke_data_is_one_line_and_leaves_no_run_behind(tmp_path, monkeypatch):
+    pytest.importorskip("keras")
+    from hanzicheck.data import strokes
+
+    missing, out = tmp_path / "hanzi-writer-data.tgz", tmp_path / "run"
+    monkeypatch.setenv("HANZICHECK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HANZICHECK_STROKES", str(missing))
+    monkeypatch.setattr(strokes, "_DEFAULT", None)
+    result = CliRunner().invoke(build_app(), ["train", "--out", str(out), "--model", "resnet-tiny", "--epochs", "1",
+                                              "--steps", "1", "--batch-size", "8", "--chars", "一二"])
+    assert result.exit_code == 2
+    assert result.stderr == f"hanzicheck: hanzi-writer-data: {missing} (from HANZICHECK_STROKES or argument) is not " \
+                            "a file\n"
+    assert not out.exists() or not any(out.iterdir())

@@ -50,6 +50,7 @@ def calibrate(
     """Fit the verify rule (weights, per-character thresholds, stroke-drop templates) at an operating point.
 
     Labelled samples (--data, --class-data) also fit the softmax temperature and the Unknown offset."""
+    from ..data.download import DownloadError
     from ..engine.calibrate import CalibrationError, calibrate_artifacts
 
     if model is None and not dry_run:  # never the installed bundle by default: the user names what is rewritten
@@ -65,7 +66,7 @@ def calibrate(
                                       write=not dry_run, progress=not json_out, class_data=class_data,
                                       unknown_max_drop=None if no_unknown_offset else unknown_max_drop,
                                       synth_config=config, drop_templates=not no_drop_templates)
-    except (CalibrationError, ValueError, OSError) as e:
+    except (CalibrationError, ValueError, OSError, DownloadError) as e:
         _fail(str(e))
     if json_out:
         typer.echo(json.dumps(summary, ensure_ascii=False))
@@ -168,6 +169,7 @@ def evaluate(
                                              "stay).")] = False,
 ) -> None:
     """Accuracy, Unknown rejection, verification ROC per negative kind, confusions, calibration: a report."""
+    from ..data.download import DownloadError
     from ..engine.evaluate import EvaluationError, evaluate_sources
     from ..engine.report import ReportFolderError, previous_report
 
@@ -186,7 +188,7 @@ def evaluate(
     try:
         metrics = evaluate_sources(rec, data, report, synth_per_char=synth, limit=limit or None, seed=seed,
                                    progress=not json_out, diagnosis_per_char=diagnosis, synth_config=config)
-    except (EvaluationError, ValueError, OSError) as e:
+    except (EvaluationError, ValueError, OSError, DownloadError) as e:
         _fail(str(e))
     if json_out:
         typer.echo(json.dumps(metrics["summary"], ensure_ascii=False))

@@ -160,12 +160,17 @@ class TrainingDataError(ValueError):
 
 
 def _load_data(config: TrainConfig) -> tuple[LabeledArrays | None, LabeledArrays | None]:
-    """The file sources (uint8, Unknown capped) and the dev sources; TrainingDataError for one that cannot be read."""
+    """The file sources (uint8, Unknown capped) and the dev sources, with the stroke data every run synthesises from
+    fetched; TrainingDataError for one that cannot be read or fetched."""
+    from ..data.download import DownloadError
+    from ..data.strokes import default_db
+
     try:
+        default_db()
         files = load_training_sources(config.files, UnknownCap(config.file_unknown_per_class,
                                                                config.file_unknown_share, config.seed))
         return files, load_labelled(config.dev)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, DownloadError) as e:
         raise TrainingDataError(str(e)) from e
 
 
