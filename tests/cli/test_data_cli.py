@@ -181,3 +181,16 @@ def test_inspect_negative_top_is_refused_naming_top(gnt_dir):
     result = runner.invoke(build_app(), ["data", "inspect", str(gnt_dir), "--top", "-1"])
     assert result.exit_code == 2 and "--top" in result.stderr and "Traceback" not in result.output
     assert "samples per class" not in result.stdout  # it listed all classes but one, as "top -1 of 12"
+
+
+def test_a_cache_path_that_is_a_file_is_named_as_the_cache(tmp_path, monkeypatch):
+    from hanzicheck.data import strokes
+
+    cache = tmp_path / "cache"
+    cache.write_text("not a folder")
+    monkeypatch.setenv("HANZICHECK_CACHE", str(cache))
+    monkeypatch.delenv("HANZICHECK_STROKES", raising=False)
+    monkeypatch.setattr(strokes, "_DEFAULT", None)
+    result = runner.invoke(build_app(), ["data", "inspect", "strokes"])
+    assert result.exit_code == 2
+    assert result.stderr == f"hanzicheck: strokes: the cache folder {cache} (HANZICHECK_CACHE) is not a folder\n"

@@ -61,6 +61,8 @@ def cache_dir() -> Path:
         path = Path(root)
     else:
         path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hanzicheck"
+    if path.exists() and not path.is_dir():
+        raise DownloadError(f"the cache folder {path} ({'HANZICHECK_CACHE' if root else 'the default'}) is not a folder")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
