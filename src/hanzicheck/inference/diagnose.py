@@ -331,9 +331,9 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
     ver = None
     if recognizer is not None:
         deadline.check()
-        emb = recognizer.embed(image)
+        # the one verify rule (inference/verdict.py) and the embedding, from one preprocessing and one model run ...
+        ver, emb = recognizer.verify_embedded(preprocess(image), target)
         result.missing = combine(result, recognizer.drop_templates(db).get(target) @ emb)
-        ver = recognizer.verify(image, target)  # the one verify rule (inference/verdict.py) ...
         if result.missing and ver.correct:  # ... unless the strokes show one missing: never "correct" beside it
             ver = replace(ver, verdict="incomplete_or_unclear", reason="missing_stroke",
                           missing_stroke=result.missing[0])

@@ -118,6 +118,12 @@ class Recognizer:
         emb = _normalise(emb)
         return emb if batch else emb[0]
 
+    def verify_embedded(self, x: np.ndarray, target: str) -> tuple[Verification, np.ndarray]:
+        """``verify`` of one preprocessed input (float32 [40, 40]) and its L2-normalised embedding, from one run of
+        the model (``diagnose`` needs both)."""
+        probs, emb = self.run(x[None])
+        return self.verify_outputs(probs, emb, [target])[0], _normalise(emb)[0]
+
     def drop_templates(self, db=None):
         """This model's stroke-drop templates (``stroke_templates.DropTemplates``) over the stroke database ``db``
         (None: the process-wide default), built per character on use. One set per database: asked with another
