@@ -60,8 +60,10 @@ def diagnose(
     recognizer = load_recognizer(model)
     check_target(recognizer, target)  # verify's line for a target the model does not know
     db = default_db()
-    if target not in db:  # a model of characters the stroke data lacks
-        _fail(f"target {target!r}: no stroke data for it")
+    try:  # a model of characters the stroke data lacks: StrokeDB's own line, as the API and the service give it
+        db.get(target)
+    except KeyError as e:
+        _fail(str(e.args[0]) if e.args else str(e))
     if path.is_dir():
         _fail(f"{path}: a folder; give one image or a .json file of pen strokes")
     if not path.exists():
