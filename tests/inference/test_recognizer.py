@@ -160,6 +160,23 @@ def test_missing_folder_says_what_to_do(tmp_path):
         load_artifacts(tmp_path / "nope")
 
 
+def test_a_file_given_as_the_folder_is_called_a_file(tmp_path, fake_dir):
+    (tmp_path / "model.onnx").write_bytes((fake_dir / "model.onnx").read_bytes())
+    with pytest.raises(ArtifactsError, match=r"model.onnx: a file, not a folder"):
+        load_artifacts(tmp_path / "model.onnx")
+
+
+def test_the_package_exports_the_recognizer_without_loading_onnxruntime_at_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, hanzicheck; assert 'onnxruntime' not in sys.modules; "
+            "from hanzicheck import Recognizer, InvalidImageError; "
+            "from hanzicheck.inference.recognizer import Recognizer as R; assert Recognizer is R; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
 def test_missing_file_is_named(tmp_path, fake_dir):
     folder = write_fake_artifacts(tmp_path / "partial")
     (folder / "templates.npz").unlink()

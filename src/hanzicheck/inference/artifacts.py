@@ -94,7 +94,8 @@ def load_artifacts(path: str | Path | None = None) -> Artifacts:
         hint = ("the package was installed without its model: reinstall hanzicheck, or pass --model DIR "
                 "(a training run folder from `hanzicheck train`)") if path is None else \
             "pass an artifacts folder (holding model.onnx, templates.npz, metadata.json), e.g. a training run folder"
-        raise ArtifactsError(f"{where}: no such folder ({folder}); {hint}")
+        what = "a file, not a folder" if folder.exists() else "no such folder"
+        raise ArtifactsError(f"{where}: {what} ({folder}); {hint}")
     missing = [f for f in (MODEL_FILE, TEMPLATES_FILE, METADATA_FILE) if not (folder / f).is_file()]
     if missing:
         raise ArtifactsError(f"{where}: missing {', '.join(missing)} in {folder}; an artifacts folder is written by "
