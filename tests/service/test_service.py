@@ -135,6 +135,19 @@ def test_verify_target_outside_hsk1(client, ten_png):
                         "missing_stroke": None}
 
 
+@pytest.mark.parametrize("path", ["/v1/verify", "/v1/diagnose"])
+def test_whitespace_around_the_target_is_ignored_as_by_the_cli(client, ten_png, path):
+    r = client.post(path, json={"image": b64(ten_png), "target": " 十\n"})
+    assert r.status_code == 200 and r.json()["target"] == "十" and r.json()["verdict"] == "correct"
+    r = client.post(path, files={"image": ("ten.png", ten_png, "image/png")}, data={"target": "十 "})
+    assert r.status_code == 200 and r.json()["target"] == "十"
+
+
+def test_a_target_of_only_whitespace_is_refused(client, ten_png):
+    assert_error(client.post("/v1/verify", json={"image": b64(ten_png), "target": "  "}), 422, "invalid_request",
+                 "target")
+
+
 # ------------------------------------------------------------------ bad input → 4xx with a JSON error
 
 

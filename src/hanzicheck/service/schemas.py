@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 MAX_TOP_K = 20
 # Schema-level bounds (the settings' tighter per-request limits are checked by the routes).
@@ -38,7 +38,9 @@ class ClassifyRequest(DrawingInput):
 
 
 class VerifyRequest(DrawingInput):
-    target: str = Field(..., min_length=1, max_length=8, description="the character the drawing should be")
+    target: Annotated[str, StringConstraints(strip_whitespace=True)] = Field(
+        ..., min_length=1, max_length=8,
+        description="the character the drawing should be (surrounding whitespace is ignored, as by the CLI)")
 
 
 class DiagnoseRequest(VerifyRequest):
