@@ -141,7 +141,7 @@ def test_cli_calibrate_dry_run_writes_nothing(tmp_path, fake_dir, real_data):
                                               "--dry-run", "--json", "--accept", "0.9", "--no-drop-templates"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["accept"] == 0.9 and summary["written"] == "" and summary["drop_templates"] == 0
+    assert summary["accept"] == 0.9 and summary["written"] is None and summary["drop_templates"] == 0
     assert summary["per_source"]["chinese_mnist_dev.npz"]["correct_accepted"] >= 0.9
     assert (folder / "templates.npz").read_bytes() == before
 

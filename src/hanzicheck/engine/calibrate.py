@@ -102,7 +102,7 @@ def calibrate_artifacts(rec, data: Iterable[str | os.PathLike] = (), accept: flo
                                        np.array(pairs.source)[ok], len(art.chars), accept,
                                        drops=drops is not None)
     info = {**fit, **info, "drop_templates": 0 if drops is None else int(len(drops.rows)), "sources": sources}
-    info["written"] = str(art.templates_path) if write else ""
+    info["written"] = str(art.templates_path) if write else None  # JSON null on a dry run
     if write:
         write_calibration(art, thresholds, params, drops, info)
     return info
