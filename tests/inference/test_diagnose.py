@@ -79,8 +79,10 @@ def test_synthesised_handwriting(db):
 def test_to_dict_fields(db):
     d = diagnose(image(db, "大", drop=(1,)), "大", db=db)
     out = d.to_dict()
-    assert list(out) == ["target", "verdict", "similarity", "missing_strokes", "stroke_scores", "extra_ink"]
+    assert list(out) == ["target", "verdict", "similarity", "missing_strokes", "stroke_scores", "extra_ink",
+                         "stroke_order"]
     assert out["missing_strokes"] == [1]
+    assert out["stroke_order"] is None  # an image has no stroke order
     assert 0.0 <= out["similarity"] <= 1.0
     d.file = "x.png"
     assert d.to_dict()["file"] == "x.png"
@@ -125,7 +127,7 @@ def test_target_the_recognizer_does_not_check_is_invalid_target(db, fake_rec):
     d = fake_rec.diagnose(img, "百")
     assert fake_rec.verify(img, "百").verdict == "invalid_target"
     assert d.to_dict() == {"target": "百", "verdict": "invalid_target", "similarity": None, "missing_strokes": [],
-                           "stroke_scores": [], "extra_ink": []}
+                           "stroke_scores": [], "extra_ink": [], "stroke_order": None}
     assert d.verification == fake_rec.verify(img, "百")
 
 

@@ -113,6 +113,9 @@ class InkPoints:
     half_width: float  # the pen's half width in working pixels (0 for pen strokes)
     to_input: tuple[float, float, float]
     directions: np.ndarray | None = None  # (m, 2) unit tangents, pen strokes only
+    # (m,) pen strokes only: the stroke each point lies on (from 0, in drawing order; empty strokes left out). The
+    # points follow the pen: a stroke's points are consecutive, in the order drawn
+    stroke_ids: np.ndarray | None = None
 
 
 def drawing_from_image(image, name: str | None = None) -> InkPoints:
@@ -237,7 +240,9 @@ def drawing_from_strokes(strokes: Sequence) -> InkPoints:
     lines = [_resample(a, spacing) for a in scaled]
     pts = np.concatenate(lines)
     dirs = np.concatenate([_tangents(ln) for ln in lines])
-    return InkPoints(pts, np.full(len(pts), spacing, np.float32), 0.0, (1.0 / k, float(lo[0]), float(lo[1])), dirs)
+    ids = np.concatenate([np.full(len(ln), i, np.int32) for i, ln in enumerate(lines)])
+    return InkPoints(pts, np.full(len(pts), spacing, np.float32), 0.0, (1.0 / k, float(lo[0]), float(lo[1])), dirs,
+                     ids)
 
 
 # -- the reference ----------------------------------------------------------------------------------------------

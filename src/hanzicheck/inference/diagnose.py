@@ -15,6 +15,9 @@ Method (works on plain images and on pen strokes):
    ``MAX_MISSING``. A drawing that fits badly anyway is "unclear" without a stroke named.
 
 Ink far from every reference stroke is reported as ``extra_ink`` boxes (input pixel coordinates).
+Pen strokes also get their stroke order and direction (``stroke_order.py``: which reference strokes each drawn
+stroke covers, which were drawn early or backwards), read off the same alignment; advice that never changes the
+verdict.
 
 5. With a recogniser, its stroke-drop templates (``stroke_templates``: the model's embedding of the character
    written without each stroke) add a second opinion that does not depend on where ink lies: the named stroke is
@@ -52,8 +55,9 @@ from .align import (
 )
 from .budget import DEFAULT_TIMEOUT_S, NO_DEADLINE, Deadline, DiagnosisTimeout
 from .results import Verification
+from .stroke_order import StrokeOrder, read_order
 
-__all__ = ["Diagnosis", "InkError", "DiagnosisTimeout", "diagnose", "diagnose_analysis", "analyse",
+__all__ = ["Diagnosis", "InkError", "DiagnosisTimeout", "StrokeOrder", "diagnose", "diagnose_analysis", "analyse",
            "MISSING_SCORE"]
 
 
@@ -91,7 +95,9 @@ class Diagnosis:
     ``invalid_target`` (a target the recogniser does not know): similarity None, no strokes, no boxes.
     ``verification``: with a recogniser, the ``Verification`` the verdict comes from (score, probability, rank,
     reason …, as ``verify`` gives them; a stroke found missing where verify passed the drawing makes it refused
-    with reason ``missing_stroke`` and that stroke); not part of ``to_dict()``."""
+    with reason ``missing_stroke`` and that stroke); not part of ``to_dict()``. ``stroke_order``: for pen strokes,
+    how they were written (:class:`~.stroke_order.StrokeOrder`: ``drawn_as``, ``out_of_order``, ``reversed``);
+    None for an image (no order) and an ``invalid_target`` answer. It never changes the verdict."""
 
     target: str
     verdict: str
@@ -101,6 +107,7 @@ class Diagnosis:
     extra_ink: list[tuple[int, int, int, int]] = field(default_factory=list)
     file: str | None = None
     verification: Verification | None = None
+    stroke_order: StrokeOrder | None = None
 
     def to_dict(self) -> dict:
         out: dict = {"file": self.file} if self.file is not None else {}
@@ -108,7 +115,8 @@ class Diagnosis:
         out.update(target=self.target, verdict=self.verdict, similarity=similarity,
                    missing_strokes=list(self.missing_strokes),
                    stroke_scores=[round(float(s), 3) for s in self.stroke_scores],
-                   extra_ink=[list(b) for b in self.extra_ink])
+                   extra_ink=[list(b) for b in self.extra_ink],
+                   stroke_order=None if self.stroke_order is None else self.stroke_order.to_dict())
         return out
 
 
@@ -342,5 +350,6 @@ def diagnose_analysis(image_or_strokes, target: str, recognizer=None, db=None,
     else:
         verdict = "correct" if not result.missing and not result.extra_ink else "incomplete_or_unclear"
         similarity = result.fit
+    order = read_order(result, deadline)  # with the final missing strokes; None for an image
     return Diagnosis(target, verdict, similarity, list(result.missing), scores, result.extra_ink, file,
-                     ver), result
+                     ver, order), result
