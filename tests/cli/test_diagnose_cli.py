@@ -45,8 +45,10 @@ def test_json_fields(app, drawing):
     res = run(app, drawing, "--target", "我", "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    assert list(out) == ["file", "target", "verdict", "similarity", "missing_strokes", "stroke_scores", "extra_ink"]
+    assert list(out) == ["file", "target", "verdict", "similarity", "missing_strokes", "stroke_scores", "extra_ink",
+                         "stroke_order"]
     assert out["file"] == str(drawing)
+    assert out["stroke_order"] is None  # an image has no stroke order
     assert out["target"] == "我"
     assert out["verdict"] == "incomplete_or_unclear"
     assert out["missing_strokes"][:1] == [6]
@@ -60,6 +62,31 @@ def test_strokes_json_file(app, db, tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert (out["verdict"], out["missing_strokes"]) == ("correct", [])
+
+
+def _swapped_wo(db, tmp_path):
+    """我 written in pen strokes, its strokes 2 and 3 (from 0) swapped."""
+    strokes = [m.tolist() for m in db.get("我").medians]
+    strokes[2], strokes[3] = strokes[3], strokes[2]
+    path = tmp_path / "wo.json"
+    path.write_text(json.dumps(strokes))
+    return path
+
+
+def test_strokes_json_gets_the_stroke_order(app, db, tmp_path):
+    res = run(app, _swapped_wo(db, tmp_path), "--target", "我", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["stroke_order"] == {"drawn_as": [[0], [1], [3], [2], [4], [5], [6]], "out_of_order": [3],
+                                   "reversed": []}
+
+
+def test_stroke_order_is_one_line_counted_from_1(app, db, tmp_path):
+    res = run(app, _swapped_wo(db, tmp_path), "--target", "我")
+    assert res.exit_code == 0, res.output
+    first, second = res.stdout.strip().splitlines()
+    assert "missing strokes: none" in first
+    assert second == "stroke order: stroke 4 drawn before stroke 3"
 
 
 def test_overlay_written(app, drawing, tmp_path):

@@ -44,10 +44,12 @@ def diagnose(
                                         "drawing + reference strokes coloured by score (missing in red)."),
     model: ModelOpt = None,
 ) -> None:
-    """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke.
+    """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke; for pen
+    strokes, also which were drawn out of order or backwards (a second line, strokes counted from 1).
 
     The verdict and similarity are the model's verify (the bundled model unless --model), as in the Python API
-    and the service; a stroke found missing makes the verdict incomplete_or_unclear."""
+    and the service; a stroke found missing makes the verdict incomplete_or_unclear. Stroke order and direction
+    are advice: they never change the verdict."""
     from ..data.strokes import default_db
     from ..inference.align import decode
     from ..inference.diagnose import DiagnosisTimeout, InkError, diagnose_analysis
@@ -93,6 +95,9 @@ def diagnose(
     print(f"{path}: {target} {result.verdict} (similarity {result.similarity:.3f}); missing strokes: "
           f"{missing}; stroke scores: {scores}"
           + (f"; extra ink at {result.extra_ink}" if result.extra_ink else ""))
+    notes = result.stroke_order.notes() if result.stroke_order is not None else []
+    if notes:
+        print("stroke order: " + "; ".join(notes))
 
 
 def register(app: typer.Typer) -> None:
