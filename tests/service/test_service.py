@@ -462,6 +462,36 @@ def test_diagnose_names_the_missing_stroke(client):
     assert len(body["reference_strokes"]) == 2 and body["threshold"] == 0.9
 
 
+def test_diagnose_gives_the_stroke_order_of_pen_strokes(client):
+    """十 written 丨 then 一, the 一 from right to left: stroke 1 drawn before stroke 0, stroke 0 backwards; the
+    answer validates against the documented response model."""
+    pytest.importorskip("hanzicheck.inference.diagnose")
+    from hanzicheck.service.schemas import DiagnoseResponse
+
+    vertical, horizontal = TEN_STROKES[1], TEN_STROKES[0][::-1]
+    r = client.post("/v1/diagnose", json={"strokes": [vertical, horizontal], "target": "十"})
+    assert r.status_code == 200, r.text
+    assert r.json()["stroke_order"] == {"drawn_as": [[1], [0]], "out_of_order": [1], "reversed": [0]}
+    assert DiagnoseResponse.model_validate(r.json()).stroke_order.out_of_order == [1]
+    in_order = client.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "十"}).json()
+    assert in_order["stroke_order"] == {"drawn_as": [[0], [1]], "out_of_order": [], "reversed": []}
+    assert in_order["verdict"] == r.json()["verdict"]  # order is advice: the verdict is the same
+
+
+def test_diagnose_of_an_image_has_no_stroke_order(client, ten_png):
+    r = client.post("/v1/diagnose", json={"image": b64(ten_png), "target": "十"})
+    assert r.status_code == 200, r.text
+    assert r.json()["stroke_order"] is None
+
+
+def test_openapi_documents_the_stroke_order(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    field = schemas["DiagnoseResponse"]["properties"]["stroke_order"]
+    assert {"$ref": "#/components/schemas/StrokeOrderOut"} in field["anyOf"] and {"type": "null"} in field["anyOf"]
+    assert "stroke_order" in schemas["DiagnoseResponse"]["required"]
+    assert set(schemas["StrokeOrderOut"]["required"]) == {"drawn_as", "out_of_order", "reversed"}
+
+
 def test_diagnose_target_outside_hsk1(client):
     r = client.post("/v1/diagnose", json={"strokes": TEN_STROKES, "target": "龍"})
     assert r.status_code == 200, r.text

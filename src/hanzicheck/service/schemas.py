@@ -73,6 +73,20 @@ class VerifyResponse(BaseModel):
                                                          "order (reason missing_stroke)")
 
 
+class StrokeOrderOut(BaseModel):
+    """How pen strokes were written against the standard stroke order (``inference/stroke_order.py``); advice that
+    never changes the verdict. Indices from 0; missing strokes, and strokes no drawn stroke clearly covers, are in
+    no list."""
+
+    drawn_as: list[list[int]] = Field(description="per drawn stroke (in the order sent), the target's strokes "
+                                                  "it covers, ascending: several when strokes were joined in one "
+                                                  "pen-down stroke, none for extra ink")
+    out_of_order: list[int] = Field(description="strokes drawn (in an earlier drawn stroke) before a stroke that "
+                                                "comes earlier in standard order")
+    reversed: list[int] = Field(description="strokes drawn against their direction (dots and short strokes are "
+                                            "never named)")
+
+
 class DiagnoseResponse(VerifyResponse):
     """``/v1/verify``'s answer for the drawing (refused with reason ``missing_stroke`` when the diagnosis finds a
     stroke missing that verify passed), and the diagnosis."""
@@ -82,6 +96,8 @@ class DiagnoseResponse(VerifyResponse):
     extra_ink: list[list[float]] = Field(description="boxes [x0, y0, x1, y1] of ink far from every stroke")
     reference_strokes: list[list[list[float]]] = Field(
         description="the target's strokes (standard order) as aligned to the drawing, in its coordinates")
+    stroke_order: StrokeOrderOut | None = Field(
+        description="for pen strokes, their order and direction; null for an image and for an invalid target")
 
 
 class ErrorResponse(BaseModel):
