@@ -113,6 +113,7 @@ ink.addEventListener("pointercancel", endStroke);
 function clearOverlay() {
   overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
   $("missing").hidden = true;
+  $("order").hidden = true;
 }
 
 // ------------------------------------------------------------------ target picker
@@ -321,7 +322,8 @@ function show(seq, result, error) {
   }
 }
 
-// Missing strokes, from the server's /v1/diagnose: drawn in red on the overlay where they belong.
+// Missing strokes, from the server's /v1/diagnose: drawn in red on the overlay where they belong; beside them, the
+// stroke order and direction of the pad's strokes (advice: the verdict does not depend on them).
 async function diagnose(seq, target) {
   let d;
   try {
@@ -330,8 +332,14 @@ async function diagnose(seq, target) {
     console.info("no stroke diagnosis:", e.message);
     return;
   }
-  if (seq !== state.seq || !d.missing_strokes || !d.missing_strokes.length) return;
+  if (seq !== state.seq) return;
+  const order = orderNote(d.stroke_order);
+  const missing = d.missing_strokes || [];
+  if (!order && !missing.length) return;
   state.lastResult = { ...state.lastResult, diagnosis: d };
+  $("order").textContent = order;
+  $("order").hidden = !order;
+  if (!missing.length) return;
   const ctx = overlay.getContext("2d");
   const k = overlay.width / 1000;
   ctx.strokeStyle = "rgba(214, 40, 40, 0.8)";
@@ -346,6 +354,16 @@ async function diagnose(seq, target) {
   const names = d.missing_strokes.map((i) => i + 1).join(", ");
   el.textContent = `Missing stroke${d.missing_strokes.length > 1 ? "s" : ""} ${names} (in stroke order), shown in red.`;
   el.hidden = false;
+}
+
+// /v1/diagnose's stroke_order (null for an image) as one sentence, strokes counted from 1; "" when all is well.
+function orderNote(order) {
+  if (!order) return "";
+  const named = (ks) => `stroke${ks.length > 1 ? "s" : ""} ${ks.map((k) => k + 1).join(", ")}`;
+  const parts = [];
+  if (order.out_of_order.length) parts.push(`${named(order.out_of_order)} drawn before an earlier stroke`);
+  if (order.reversed.length) parts.push(`${named(order.reversed)} drawn backwards`);
+  return parts.length ? `Stroke order: ${parts.join("; ")}.` : "";
 }
 
 function setEngine(engine) {
