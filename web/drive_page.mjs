@@ -65,9 +65,11 @@ try {
       const v = document.getElementById("verdict");
       return Number(v.dataset.seq) > n && !v.classList.contains("busy");
     }, before);
-    if (sc.waitDiagnosis) {
-      await page.waitForFunction(() => !document.getElementById("missing").hidden, null, { timeout: 15000 })
-        .catch(() => {});
+    if (sc.waitDiagnosis) { // the server's diagnosis of this check has come back (or failed)
+      await page.waitForFunction(() => {
+        const v = document.getElementById("verdict");
+        return v.dataset.diagnosed === v.dataset.seq;
+      }, null, { timeout: 15000 }).catch(() => {});
     }
     const res = await page.evaluate(() => {
       const s = window.hanzicheck.state;
@@ -77,6 +79,7 @@ try {
         engine: s.engine,
         verdictText: document.getElementById("verdict").textContent,
         missingText: document.getElementById("missing").hidden ? null : document.getElementById("missing").textContent,
+        orderText: document.getElementById("order").hidden ? null : document.getElementById("order").textContent,
         input: s.lastInput ? Array.from(s.lastInput) : null,
         canvas: ink.toDataURL("image/png"),
         canvasSize: [ink.width, ink.height],

@@ -306,6 +306,27 @@ def trained_model() -> Path | None:
     return max(runs, key=lambda d: (d / "model.onnx").stat().st_mtime) if runs else None
 
 
+def test_a_correct_character_drawn_out_of_order_and_backwards_says_so_and_stays_correct(browser, tmp_path):
+    model = trained_model()
+    if model is None:
+        pytest.skip("no trained model: no $HANZICHECK_BROWSER_MODEL, no bundled one (hanzicheck/assets/model), "
+                    "no complete runs/*/ folder")
+    from hanzicheck.data.strokes import StrokeDB
+
+    try:
+        first, second, third = [m.tolist() for m in StrokeDB.open().get(CHAR).medians]  # 大: 一 丿 乀
+    except Exception as e:
+        pytest.skip(f"stroke data unavailable: {e}")
+    with serve(model) as url:  # 一 drawn right to left, then 乀 before 丿
+        report = drive(browser, url, [{"name": "order", "target": CHAR, "strokes": [first[::-1], third, second],
+                                       "waitDiagnosis": True}], tmp_path, "order")
+    (order,) = report["results"]
+    assert order["result"]["verification"]["verdict"] == "correct", order["screenshot"]
+    assert order["result"]["diagnosis"]["stroke_order"]["out_of_order"] == [2], order["screenshot"]
+    assert order["orderText"] == "Stroke order: stroke 3 drawn before an earlier stroke; stroke 1 drawn backwards."
+    assert order["missingText"] is None
+
+
 def test_drawn_character_is_correct_and_missing_stroke_is_not(browser, tmp_path):
     model = trained_model()
     if model is None:

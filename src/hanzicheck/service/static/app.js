@@ -264,7 +264,7 @@ async function check() {
   }
   result.engine = state.engine;
   show(seq, result);
-  if (result.verification.verdict === "incomplete_or_unclear") diagnose(seq, target);
+  if (result.verification.verdict !== "invalid_target") diagnose(seq, target, result.verification.verdict);
   return result;
 }
 
@@ -322,19 +322,23 @@ function show(seq, result, error) {
   }
 }
 
-// Missing strokes, from the server's /v1/diagnose: drawn in red on the overlay where they belong; beside them, the
-// stroke order and direction of the pad's strokes (advice: the verdict does not depend on them).
-async function diagnose(seq, target) {
-  let d;
+// The server's /v1/diagnose, asked after every check: the stroke order and direction of the pad's strokes (advice,
+// shown with any verdict: a correct character can be written in the wrong order) and, after a refusal, the missing
+// strokes, drawn in red on the overlay where they belong. #verdict's data-diagnosed says which check it answered.
+async function diagnose(seq, target, verdict) {
   try {
-    d = await postJSON("v1/diagnose", { strokes: padStrokes(), target });
+    await showDiagnosis(seq, await postJSON("v1/diagnose", { strokes: padStrokes(), target }), verdict);
   } catch (e) {
     console.info("no stroke diagnosis:", e.message);
-    return;
+  } finally {
+    if (seq === state.seq) $("verdict").dataset.diagnosed = String(seq);
   }
+}
+
+function showDiagnosis(seq, d, verdict) {
   if (seq !== state.seq) return;
   const order = orderNote(d.stroke_order);
-  const missing = d.missing_strokes || [];
+  const missing = verdict === "correct" ? [] : d.missing_strokes || []; // the page's verdict stands
   if (!order && !missing.length) return;
   state.lastResult = { ...state.lastResult, diagnosis: d };
   $("order").textContent = order;
@@ -346,13 +350,13 @@ async function diagnose(seq, target) {
   ctx.lineWidth = penWidth() * 1.2;
   ctx.lineCap = "round";
   ctx.setLineDash([penWidth() * 1.5, penWidth()]);
-  for (const i of d.missing_strokes) {
+  for (const i of missing) {
     const pts = d.reference_strokes[i];
     if (pts && pts.length) strokePath(ctx, pts, k);
   }
   const el = $("missing");
-  const names = d.missing_strokes.map((i) => i + 1).join(", ");
-  el.textContent = `Missing stroke${d.missing_strokes.length > 1 ? "s" : ""} ${names} (in stroke order), shown in red.`;
+  const names = missing.map((i) => i + 1).join(", ");
+  el.textContent = `Missing stroke${missing.length > 1 ? "s" : ""} ${names} (in stroke order), shown in red.`;
   el.hidden = false;
 }
 
