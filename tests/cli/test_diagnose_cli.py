@@ -93,7 +93,7 @@ def test_overlay_written(app, drawing, tmp_path):
     out = tmp_path / "sub" / "overlay.png"
     res = run(app, drawing, "--target", "我", "--overlay", out)
     assert res.exit_code == 0, res.output
-    assert "missing strokes: 6" in res.stdout
+    assert "missing strokes: 7;" in res.stdout  # stroke 6 from 0, counted from 1 for people
     with Image.open(out) as im:
         rgb = np.asarray(im.convert("RGB")).astype(int)
     red = (rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)

@@ -44,8 +44,9 @@ def diagnose(
                                         "drawing + reference strokes coloured by score (missing in red)."),
     model: ModelOpt = None,
 ) -> None:
-    """Say which strokes of TARGET are missing (standard stroke order, from 0) and score every stroke; for pen
-    strokes, also which were drawn out of order or backwards (a second line, strokes counted from 1).
+    """Say which strokes of TARGET are missing (standard stroke order) and score every stroke; for pen strokes,
+    also which were drawn out of order or backwards (a second line). Strokes are counted from 1 in these lines,
+    from 0 in --json, as verify --explain counts them.
 
     The verdict and similarity are the model's verify (the bundled model unless --model), as in the Python API
     and the service; a stroke found missing makes the verdict incomplete_or_unclear. Stroke order and direction
@@ -90,7 +91,7 @@ def diagnose(
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    missing = ", ".join(str(k) for k in result.missing_strokes) or "none"
+    missing = ", ".join(str(k + 1) for k in result.missing_strokes) or "none"
     scores = " ".join(f"{s:.2f}" for s in result.stroke_scores)
     print(f"{path}: {target} {result.verdict} (similarity {result.similarity:.3f}); missing strokes: "
           f"{missing}; stroke scores: {scores}"
