@@ -96,6 +96,21 @@ def test_faint_paper_noise_is_ignored():
     assert diff.max() < 0.1  # the same crop, and the paper stays white
 
 
+def test_a_light_guide_grid_is_paper_and_a_dark_one_is_ink():
+    """A 米字格 guide drawn into the image: lighter than NOISE_FLOOR of the contrast it is paper (the README says
+    so: send the ink alone); darker, it is ink like any stroke, and the crop grows to the whole grid."""
+    def gridded(grey: int) -> np.ndarray:
+        im = Image.new("L", (96, 96), 255)
+        draw = ImageDraw.Draw(im)
+        for line in (((0, 48), (95, 48)), ((48, 0), (48, 95)), ((0, 0), (95, 95)), ((0, 95), (95, 0))):
+            draw.line(line, fill=grey, width=1)
+        return np.minimum(np.asarray(im), _cross(96))  # the ink over the guide
+
+    assert np.array_equal(preprocess(gridded(225)), preprocess(_cross(96)))
+    dark = preprocess(gridded(120))
+    assert dark[2, 2] < 0.9 and dark[2, 37] < 0.9  # the diagonals reach the crop's corners
+
+
 @pytest.mark.parametrize("kind", ["path", "str", "bytes", "pil", "jpeg"])
 def test_encoded_and_pil_inputs_match_the_array(kind, tmp_path):
     img = _cross(100, off=(5, -7))
