@@ -14,6 +14,7 @@ from hanzicheck.data.preprocess import (
     BLOT_MESSAGE,
     IMAGE_SIZE,
     InvalidImageError,
+    flatten_paper,
     preprocess,
     preprocess_batch,
 )
@@ -109,6 +110,61 @@ def test_a_light_guide_grid_is_paper_and_a_dark_one_is_ink():
     assert np.array_equal(preprocess(gridded(225)), preprocess(_cross(96)))
     dark = preprocess(gridded(120))
     assert dark[2, 2] < 0.9 and dark[2, 37] < 0.9  # the diagonals reach the crop's corners
+
+
+def _character(size: int = 128) -> np.ndarray:
+    """A 口 with a 十 inside and a long stroke below: dark ink on white, well inside the image."""
+    im = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(im)
+    s = size / 128
+    draw.rectangle([30 * s, 20 * s, 98 * s, 80 * s], outline=0, width=round(5 * s))
+    draw.line([(64 * s, 25 * s), (64 * s, 76 * s)], fill=0, width=round(5 * s))
+    draw.line([(35 * s, 50 * s), (93 * s, 50 * s)], fill=0, width=round(5 * s))
+    draw.line([(20 * s, 100 * s), (108 * s, 96 * s)], fill=0, width=round(5 * s))
+    return np.asarray(im)
+
+
+@pytest.mark.parametrize("darkest", [170, 120])
+def test_uneven_lighting_is_divided_out(darkest):
+    """A photo's shadow across the page (paper from 255 down to ``darkest``) gives the even page's input."""
+    even = _character()
+    shaded = np.floor(even * np.linspace(1.0, darkest / 255, even.shape[1])[None, :]).astype(np.uint8)
+    diff = np.abs(preprocess(shaded) - preprocess(even))
+    assert diff.mean() < 0.02 and diff.max() < 0.5
+
+
+def test_without_the_flattening_a_shadow_is_read_as_ink(monkeypatch):
+    even = _character()
+    shaded = np.floor(even * np.linspace(1.0, 120 / 255, even.shape[1])[None, :]).astype(np.uint8)
+    monkeypatch.setattr("hanzicheck.data.preprocess.flatten_paper", lambda gray: gray)
+    assert np.abs(preprocess(shaded) - preprocess(even)).mean() > 0.1
+
+
+def test_a_shadow_in_one_corner_is_divided_out():
+    even = _character()
+    yy, xx = np.mgrid[0:128, 0:128] / 127
+    shaded = np.floor(even * (1.0 - 0.4 * yy * xx)).astype(np.uint8)
+    assert np.abs(preprocess(shaded) - preprocess(even)).mean() < 0.02
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _character(),
+    lambda: _character()[18:84, 28:101],  # cropped to the 口: ink all along the border
+    lambda: _cross(64, paper=200),  # grey paper, evenly lit
+    lambda: np.asarray(Image.fromarray(_character(64)).resize((160, 160))),  # thick strokes, a third of a cell
+], ids=["character", "tight crop", "grey paper", "thick strokes"])
+def test_evenly_lit_images_are_left_exactly_as_they_are(make):
+    gray = make()
+    assert flatten_paper(gray) is gray
+
+
+def test_no_real_handwriting_is_changed_by_the_flattening(real_data, monkeypatch):
+    images = [img for name in ("chinese_mnist_dev.npz", "unipen_latin_dev.npz")
+              for img in np.load(real_data / name)["images"][::3]]
+    with_it = [preprocess(img, allow_blank=True) for img in images]  # a few UNIPEN samples hold only specks
+    monkeypatch.setattr("hanzicheck.data.preprocess.flatten_paper", lambda gray: gray)
+    for img, x in zip(images, with_it, strict=True):
+        assert np.array_equal(preprocess(img, allow_blank=True), x)
 
 
 @pytest.mark.parametrize("kind", ["path", "str", "bytes", "pil", "jpeg"])

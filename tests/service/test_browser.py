@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 from fake_artifacts import write_fake_artifacts
-from hanzicheck.data.preprocess import preprocess
+from hanzicheck.data.preprocess import flatten_paper, preprocess
 from hanzicheck.data.render import render_strokes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,6 +139,12 @@ def test_js_preprocess_matches_python(node, tmp_path):
     black = np.dstack([np.zeros_like(alpha)] * 3 + [alpha])
     white = np.dstack([np.full_like(alpha, 255)] * 3 + [alpha])
     images += [black, white]
+    # photos' uneven lighting, which both sides divide out (preprocess.flatten_paper): across, and corner to corner
+    for im in (images[1], images[2], images[5]):
+        h, w = im.shape
+        light = 1.0 - 0.45 * np.add.outer(np.arange(h) / h, np.arange(w) / w) / 2
+        images.append(np.floor(im * light).astype(np.uint8))
+        assert flatten_paper(images[-1]) is not images[-1]  # the case covers the flattening
     cases = tmp_path / "cases.json"
     cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0],
                                   ("rgba" if im.ndim == 3 else "gray"): im.ravel().tolist()} for im in images]))

@@ -41,6 +41,14 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # Pillow format
 # read as 睡 or 高 with 80–90 % confidence.
 BLOT_DEPTH = 10
 BLOT_MESSAGE = "no strokes: the ink is one dot or blot, too thick for its size to be a character"
+# Uneven lighting (a photo's shadow or a gradient across the paper) is divided out before anything else: the
+# paper's brightness is read on a FLAT_CELLS × FLAT_CELLS grid, a plane is fitted to it (and refitted without the
+# cells PAPER_OUTLIER grey levels darker than it: they hold ink), and the image is divided by the plane when it
+# varies by more than UNEVEN_PAPER grey levels over the image. Only where the border is that uneven to begin with:
+# an image on even paper (every canvas, scan and training sample here) is left exactly as it is.
+FLAT_CELLS = 8
+UNEVEN_PAPER = 32
+PAPER_OUTLIER = 24
 NEGATIVE_TOLERANCE = -0.01  # numpy pixel values below this are refused (float round-off above it is clipped)
 
 
@@ -256,6 +264,11 @@ def _shrink(gray: np.ndarray) -> np.ndarray:
 
 def _normalise(gray: np.ndarray) -> np.ndarray:
     paper, inverted = _paper_level(gray)
+    if not inverted:  # dark ink on paper: a photo's uneven lighting is divided out
+        flat = flatten_paper(gray)
+        if flat is not gray:
+            gray = flat
+            paper, inverted = _paper_level(gray)
     g = gray.astype(np.float32)
     dark = (g - paper) if inverted else (paper - g)  # how far each pixel is from paper, towards ink
     contrast = float(dark.max())
@@ -312,7 +325,7 @@ def _paper_level(gray: np.ndarray) -> tuple[float, bool]:
     hi = int(np.searchsorted(cum, n - tail + 1))
     mid = (lo + hi) / 2.0
     if gray.shape[0] > 2 and gray.shape[1] > 2:
-        border = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+        border = _border(gray)
         light = float(np.count_nonzero(border > mid)) / border.size
         if light >= 0.8 or light <= 0.2:
             bcum = np.cumsum(np.bincount(border, minlength=256))
@@ -320,6 +333,82 @@ def _paper_level(gray: np.ndarray) -> tuple[float, bool]:
             return paper, paper < mid
     median = float(np.searchsorted(cum, (n + 1) // 2))
     return median, median < mid
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    """The image's outermost pixels: top row, bottom row, then the left and right columns between them."""
+    return np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+
+
+def flatten_paper(gray: np.ndarray) -> np.ndarray:
+    """Dark ink on unevenly lit paper → the same on even paper (uint8): the image divided by the plane fitted to
+    the paper's brightness (``_paper_plane``), times the plane's brightest value. ``gray`` itself (the same
+    object) when the border's 10th and 90th percentile greys lie within ``UNEVEN_PAPER`` of each other, when the
+    image is smaller than two pixels a cell, or when no plane varying by more than that fits the paper."""
+    h, w = gray.shape
+    if min(h, w) < 2 * FLAT_CELLS:
+        return gray
+    border = _border(gray)
+    bcum = np.cumsum(np.bincount(border, minlength=256))
+    n = border.size
+    spread = int(np.searchsorted(bcum, n - n // 10)) - int(np.searchsorted(bcum, max(1, n // 10)))
+    if spread <= UNEVEN_PAPER:
+        return gray
+    fit = _paper_plane(gray)
+    if fit is None:
+        return gray
+    a, b, c = fit
+    corners = (a, a + b * (w - 1), a + c * (h - 1), a + b * (w - 1) + c * (h - 1))
+    if max(corners) - min(corners) <= UNEVEN_PAPER:
+        return gray
+    plane = np.maximum(a + b * np.arange(w, dtype=np.float64)[None, :] + c * np.arange(h, dtype=np.float64)[:, None],
+                       1.0)
+    flat = np.floor(gray * (max(corners) / plane) + 0.5)
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
+def _paper_plane(gray: np.ndarray) -> tuple[float, float, float] | None:
+    """(a, b, c) of the paper's brightness a + b·x + c·y (x, y: pixel column and row), fitted to the 90th
+    percentile grey of each of FLAT_CELLS² cells (read on at most about 8 × 8 of its pixels) and refitted, up to
+    three times, without the cells more than PAPER_OUTLIER darker than the plane (they hold ink); None when fewer
+    than half the cells are paper."""
+    h, w = gray.shape
+    bh, bw = h // FLAT_CELLS, w // FLAT_CELLS
+    cells = gray[:bh * FLAT_CELLS, :bw * FLAT_CELLS].reshape(FLAT_CELLS, bh, FLAT_CELLS, bw)
+    cells = cells[:, ::max(1, bh // 8), :, ::max(1, bw // 8)].transpose(0, 2, 1, 3).reshape(FLAT_CELLS ** 2, -1)
+    k = 9 * (cells.shape[1] - 1) // 10
+    v = np.partition(cells, k, axis=1)[:, k].astype(np.float64)
+    cy = np.repeat(np.arange(FLAT_CELLS) * bh + (bh - 1) / 2.0, FLAT_CELLS)
+    cx = np.tile(np.arange(FLAT_CELLS) * bw + (bw - 1) / 2.0, FLAT_CELLS)
+    keep = np.ones(v.size, bool)
+    fit = None
+    for _ in range(3):
+        if 2 * int(keep.sum()) < v.size:
+            return None
+        fit = _fit_plane(cx[keep], cy[keep], v[keep])
+        if fit is None:
+            return None
+        a, b, c = fit
+        now = v - (a + b * cx + c * cy) > -PAPER_OUTLIER
+        if (now == keep).all():
+            break
+        keep = now
+    return fit
+
+
+def _fit_plane(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> tuple[float, float, float] | None:
+    """Least squares a + b·x + c·y ≈ v, by Cramer's rule on the normal equations (``preprocess.js`` does the same
+    operations: the sums are exact, x and y being half-integers and v integers)."""
+    n, sx, sy = float(len(x)), float(x.sum()), float(y.sum())
+    sxx, sxy, syy = float((x * x).sum()), float((x * y).sum()), float((y * y).sum())
+    sv, sxv, syv = float(v.sum()), float((x * v).sum()), float((y * v).sum())
+    det = n * (sxx * syy - sxy * sxy) - sx * (sx * syy - sxy * sy) + sy * (sx * sxy - sxx * sy)
+    if det == 0.0:
+        return None
+    da = sv * (sxx * syy - sxy * sxy) - sx * (sxv * syy - sxy * syv) + sy * (sxv * sxy - sxx * syv)
+    db = n * (sxv * syy - syv * sxy) - sv * (sx * syy - sxy * sy) + sy * (sx * syv - sxv * sy)
+    dc = n * (sxx * syv - sxy * sxv) - sx * (sx * syv - sxv * sy) + sv * (sx * sxy - sxx * sy)
+    return da / det, db / det, dc / det
 
 
 def _ink_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -11,6 +11,10 @@ const NOISE_FLOOR = 0.15;
 const INK_LEVEL = 0.05; // darkness above which a pixel counts for the ink box (faint strokes too)
 const BLOT_DEPTH = 10; // preprocess.py's: erosions at which the ink is one blot, not strokes
 const BLOT_MESSAGE = "no strokes: the ink is one dot or blot, too thick for its size to be a character";
+// preprocess.py's: uneven lighting divided out (a plane fitted to the paper of an 8 × 8 grid of cells)
+const FLAT_CELLS = 8;
+const UNEVEN_PAPER = 32;
+const PAPER_OUTLIER = 24;
 
 export class InvalidImageError extends Error {}
 
@@ -151,11 +155,7 @@ export function paperLevel(gray, w, h) {
   const hi = searchsorted(cum, n - tail + 1);
   const mid = (lo + hi) / 2;
   if (h > 2 && w > 2) {
-    const border = [];
-    for (let x = 0; x < w; x++) border.push(gray[x]);
-    for (let x = 0; x < w; x++) border.push(gray[(h - 1) * w + x]);
-    for (let y = 1; y < h - 1; y++) border.push(gray[y * w]);
-    for (let y = 1; y < h - 1; y++) border.push(gray[y * w + w - 1]);
+    const border = borderOf(gray, w, h);
     let lightCount = 0;
     for (const v of border) if (v > mid) lightCount++;
     const light = lightCount / border.length;
@@ -167,6 +167,95 @@ export function paperLevel(gray, w, h) {
   }
   const median = searchsorted(cum, Math.floor((n + 1) / 2));
   return [median, median < mid];
+}
+
+function borderOf(gray, w, h) {
+  // the outermost pixels: top row, bottom row, then the left and right columns between them (_border)
+  const border = [];
+  for (let x = 0; x < w; x++) border.push(gray[x]);
+  for (let x = 0; x < w; x++) border.push(gray[(h - 1) * w + x]);
+  for (let y = 1; y < h - 1; y++) border.push(gray[y * w]);
+  for (let y = 1; y < h - 1; y++) border.push(gray[y * w + w - 1]);
+  return border;
+}
+
+// Dark ink on unevenly lit paper → the same on even paper (flatten_paper): the same array when the border is even.
+export function flattenPaper(gray, w, h) {
+  if (Math.min(w, h) < 2 * FLAT_CELLS) return gray;
+  const border = borderOf(gray, w, h);
+  const bcum = cumulativeHistogram(border);
+  const n = border.length;
+  const spread = searchsorted(bcum, n - Math.floor(n / 10)) - searchsorted(bcum, Math.max(1, Math.floor(n / 10)));
+  if (spread <= UNEVEN_PAPER) return gray;
+  const fit = paperPlane(gray, w, h);
+  if (fit === null) return gray;
+  const [a, b, c] = fit;
+  const corners = [a, a + b * (w - 1), a + c * (h - 1), a + b * (w - 1) + c * (h - 1)];
+  const top = Math.max(...corners);
+  if (top - Math.min(...corners) <= UNEVEN_PAPER) return gray;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const plane = Math.max(a + b * x + c * y, 1.0);
+      out[y * w + x] = Math.min(255, Math.max(0, Math.floor(gray[y * w + x] * (top / plane) + 0.5)));
+    }
+  }
+  return out;
+}
+
+function paperPlane(gray, w, h) {
+  // (a, b, c) of the paper's brightness a + b·x + c·y: each cell's 90th percentile grey (an order statistic of
+  // its sampled pixels), refitted up to three times without the cells PAPER_OUTLIER darker than the plane (_paper_plane)
+  const bh = Math.floor(h / FLAT_CELLS);
+  const bw = Math.floor(w / FLAT_CELLS);
+  const sy = Math.max(1, Math.floor(bh / 8));
+  const sx = Math.max(1, Math.floor(bw / 8));
+  const cells = FLAT_CELLS * FLAT_CELLS;
+  const v = new Float64Array(cells);
+  const cx = new Float64Array(cells);
+  const cy = new Float64Array(cells);
+  for (let i = 0; i < FLAT_CELLS; i++) {
+    for (let j = 0; j < FLAT_CELLS; j++) {
+      const vals = [];
+      for (let yy = 0; yy < bh; yy += sy) {
+        for (let xx = 0; xx < bw; xx += sx) vals.push(gray[(i * bh + yy) * w + j * bw + xx]);
+      }
+      vals.sort((p, q) => p - q);
+      const idx = i * FLAT_CELLS + j;
+      v[idx] = vals[Math.floor((9 * (vals.length - 1)) / 10)];
+      cy[idx] = i * bh + (bh - 1) / 2.0;
+      cx[idx] = j * bw + (bw - 1) / 2.0;
+    }
+  }
+  let keep = new Array(cells).fill(true);
+  let fit = null;
+  for (let it = 0; it < 3; it++) {
+    if (2 * keep.filter(Boolean).length < cells) return null;
+    fit = fitPlane(cx, cy, v, keep);
+    if (fit === null) return null;
+    const [a, b, c] = fit;
+    const now = Array.from(v, (vi, i) => vi - (a + b * cx[i] + c * cy[i]) > -PAPER_OUTLIER);
+    if (now.every((k, i) => k === keep[i])) break;
+    keep = now;
+  }
+  return fit;
+}
+
+function fitPlane(x, y, v, keep) {
+  // least squares a + b·x + c·y ≈ v over the kept cells, by Cramer's rule (_fit_plane: the same operations)
+  let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0, sv = 0, sxv = 0, syv = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (!keep[i]) continue;
+    n += 1; sx += x[i]; sy += y[i];
+    sxx += x[i] * x[i]; sxy += x[i] * y[i]; syy += y[i] * y[i];
+    sv += v[i]; sxv += x[i] * v[i]; syv += y[i] * v[i];
+  }
+  const det = n * (sxx * syy - sxy * sxy) - sx * (sx * syy - sxy * sy) + sy * (sx * sxy - sxx * sy);
+  if (det === 0) return null;
+  const da = sv * (sxx * syy - sxy * sxy) - sx * (sxv * syy - sxy * syv) + sy * (sxv * sxy - sxx * syv);
+  const db = n * (sxv * syy - syv * sxy) - sv * (sx * syy - sxy * sy) + sy * (sx * syv - sxv * sy);
+  const dc = n * (sxx * syv - sxy * sxv) - sx * (sx * syv - sxv * sy) + sv * (sx * sxy - sxx * sy);
+  return [da / det, db / det, dc / det];
 }
 
 function inkBox(mask, w, h) {
@@ -198,7 +287,14 @@ function inkBox(mask, w, h) {
 }
 
 function normalise(gray, w, h) {
-  const [paper, inverted] = paperLevel(gray, w, h);
+  let [paper, inverted] = paperLevel(gray, w, h);
+  if (!inverted) { // dark ink on paper: a photo's uneven lighting is divided out
+    const flat = flattenPaper(gray, w, h);
+    if (flat !== gray) {
+      gray = flat;
+      [paper, inverted] = paperLevel(gray, w, h);
+    }
+  }
   const dark = new Float32Array(w * h);
   let contrast = 0;
   for (let i = 0; i < dark.length; i++) {
