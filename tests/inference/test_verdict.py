@@ -63,6 +63,7 @@ def test_refusals_say_why_in_order():
         "far_from_template",  # the target is the most likely class, the drawing is just not close enough
         "far_from_template",  # nothing like the target: a stroke-drop template fitting better says nothing
     ]
+    assert reasons(ev, params, th, unknown, scores(ev, params)) == reasons(ev, params, th, unknown)
 
 
 def test_verify_names_the_likelier_character(fake_dir, tmp_path):

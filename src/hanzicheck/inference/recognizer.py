@@ -234,7 +234,7 @@ class Recognizer:
         params = art.verdict
         th = np.array([self.threshold(art.chars[r]) for r in rows], np.float64)
         score = scores(ev, params)
-        why = reasons(ev, params, th, self._unknown)
+        why = reasons(ev, params, th, self._unknown, score)
         out: list[Verification] = [Verification(t, "invalid_target", None, None) for t in targets]
         for j, i in enumerate(valid):
             reason = why[j]

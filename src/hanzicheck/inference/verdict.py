@@ -129,10 +129,13 @@ def gate(ev: Evidence, params: VerdictParams) -> np.ndarray:
     return (ev.rank <= params.max_rank) & (ev.drop_margin <= params.max_drop_margin)
 
 
-def reasons(ev: Evidence, params: VerdictParams, thresholds: np.ndarray, unknown: int) -> list[str | None]:
-    """Why each pair is refused (None when accepted): the first of ``REASONS`` that applies."""
-    passes = (ev.rank <= params.max_rank) & (scores(ev, params) >= thresholds)  # all but the stroke-drop gate
-    ok = accepted(ev, params, thresholds)
+def reasons(ev: Evidence, params: VerdictParams, thresholds: np.ndarray, unknown: int,
+            score: np.ndarray | None = None) -> list[str | None]:
+    """Why each pair is refused (None when accepted): the first of ``REASONS`` that applies. ``score``: the pairs'
+    ``scores``, when the caller has them already."""
+    over = (scores(ev, params) if score is None else score) >= thresholds
+    passes = (ev.rank <= params.max_rank) & over  # all but the stroke-drop gate
+    ok = gate(ev, params) & over  # = accepted()
     out: list[str | None] = []
     for i in range(len(ev)):
         if ok[i]:
