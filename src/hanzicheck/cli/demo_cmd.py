@@ -90,9 +90,9 @@ def demo(
     console.print(f"{correct}/{total} classified as expected. Try: hanzicheck classify examples/ --json")
     name, image, label = _cases(examples)[-1]  # the character with its longest stroke left out
     found = recognizer.diagnose(image, label)
-    missing = ", ".join(str(i) for i in found.missing_strokes) or "none"
+    missing = ", ".join(str(i + 1) for i in found.missing_strokes) or "none"  # counted from 1, as its name counts
     console.print(f"Which stroke is missing? hanzicheck diagnose on '{name}': {found.verdict}, missing strokes "
-                  f"(0-based, standard order): {missing}.")
+                  f"(in standard order): {missing}.")
 
 
 def register(app: typer.Typer) -> None:
