@@ -312,7 +312,8 @@ def trained_model() -> Path | None:
     return max(runs, key=lambda d: (d / "model.onnx").stat().st_mtime) if runs else None
 
 
-def test_a_correct_character_drawn_out_of_order_and_backwards_says_so_and_stays_correct(browser, tmp_path):
+def model_and_medians() -> tuple[Path, list[list[list[float]]]]:
+    """The trained model the page tests use and CHAR's reference strokes (skips the test without either)."""
     model = trained_model()
     if model is None:
         pytest.skip("no trained model: no $HANZICHECK_BROWSER_MODEL, no bundled one (hanzicheck/assets/model), "
@@ -320,9 +321,13 @@ def test_a_correct_character_drawn_out_of_order_and_backwards_says_so_and_stays_
     from hanzicheck.data.strokes import StrokeDB
 
     try:
-        first, second, third = [m.tolist() for m in StrokeDB.open().get(CHAR).medians]  # 大: 一 丿 乀
+        return model, [m.tolist() for m in StrokeDB.open().get(CHAR).medians]
     except Exception as e:
         pytest.skip(f"stroke data unavailable: {e}")
+
+
+def test_a_correct_character_drawn_out_of_order_and_backwards_says_so_and_stays_correct(browser, tmp_path):
+    model, (first, second, third) = model_and_medians()  # 大: 一 丿 乀
     with serve(model) as url:  # 一 drawn right to left, then 乀 before 丿
         report = drive(browser, url, [{"name": "order", "target": CHAR, "strokes": [first[::-1], third, second],
                                        "waitDiagnosis": True}], tmp_path, "order")
@@ -334,16 +339,7 @@ def test_a_correct_character_drawn_out_of_order_and_backwards_says_so_and_stays_
 
 
 def test_drawn_character_is_correct_and_missing_stroke_is_not(browser, tmp_path):
-    model = trained_model()
-    if model is None:
-        pytest.skip("no trained model: no $HANZICHECK_BROWSER_MODEL, no bundled one (hanzicheck/assets/model), "
-                    "no complete runs/*/ folder")
-    from hanzicheck.data.strokes import StrokeDB
-
-    try:
-        medians = [m.tolist() for m in StrokeDB.open().get(CHAR).medians]
-    except Exception as e:
-        pytest.skip(f"stroke data unavailable: {e}")
+    model, medians = model_and_medians()
     partial = [m for i, m in enumerate(medians) if i != DROPPED]
     with serve(model) as url:
         report = drive(browser, url, [
