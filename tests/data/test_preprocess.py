@@ -14,6 +14,7 @@ from hanzicheck.data.preprocess import (
     BLOT_MESSAGE,
     IMAGE_SIZE,
     InvalidImageError,
+    _paper_level,
     flatten_paper,
     preprocess,
     preprocess_batch,
@@ -138,6 +139,17 @@ def test_without_the_flattening_a_shadow_is_read_as_ink(monkeypatch):
     shaded = np.floor(even * np.linspace(1.0, 120 / 255, even.shape[1])[None, :]).astype(np.uint8)
     monkeypatch.setattr("hanzicheck.data.preprocess.flatten_paper", lambda gray: gray)
     assert np.abs(preprocess(shaded) - preprocess(even)).mean() > 0.1
+
+
+@pytest.mark.parametrize(("ink", "darkest"), [(140, 100), (100, 60)])
+def test_a_shadow_that_makes_the_page_look_inverted_is_divided_out(ink, darkest):
+    """Pencil-grey ink under a deep shadow: the shaded half of the page is darker than the ink on the lit half,
+    so the page reads as light ink on dark paper; flattened, it reads as what it is."""
+    even = (ink + _character().astype(np.float64) * (255 - ink) / 255).astype(np.uint8)
+    shaded = np.floor(even * np.linspace(1.0, darkest / 255, even.shape[1])[None, :]).astype(np.uint8)
+    assert _paper_level(shaded)[1]  # the case covers the inverted reading
+    diff = np.abs(preprocess(shaded) - preprocess(even))
+    assert diff.mean() < 0.02 and diff.max() < 0.5
 
 
 def test_a_shadow_in_one_corner_is_divided_out():

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 from fake_artifacts import write_fake_artifacts
-from hanzicheck.data.preprocess import flatten_paper, preprocess
+from hanzicheck.data.preprocess import _paper_level, flatten_paper, preprocess
 from hanzicheck.data.render import render_strokes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +145,10 @@ def test_js_preprocess_matches_python(node, tmp_path):
         light = 1.0 - 0.45 * np.add.outer(np.arange(h) / h, np.arange(w) / w) / 2
         images.append(np.floor(im * light).astype(np.uint8))
         assert flatten_paper(images[-1]) is not images[-1]  # the case covers the flattening
+    # pencil-grey ink under a shadow deep enough that the page first reads as light ink on dark paper
+    pencil = 140 + images[2].astype(np.float64) * (115 / 255)
+    images.append(np.floor(pencil * np.linspace(1.0, 100 / 255, pencil.shape[1])[None, :]).astype(np.uint8))
+    assert _paper_level(images[-1])[1]  # the case covers the inverted first reading
     cases = tmp_path / "cases.json"
     cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0],
                                   ("rgba" if im.ndim == 3 else "gray"): im.ravel().tolist()} for im in images]))

@@ -264,11 +264,14 @@ def _shrink(gray: np.ndarray) -> np.ndarray:
 
 def _normalise(gray: np.ndarray) -> np.ndarray:
     paper, inverted = _paper_level(gray)
-    if not inverted:  # dark ink on paper: a photo's uneven lighting is divided out
-        flat = flatten_paper(gray)
-        if flat is not gray:
-            gray = flat
-            paper, inverted = _paper_level(gray)
+    # dark ink on paper: a photo's uneven lighting is divided out. A deep shadow can make the page look like light
+    # ink on dark paper (the border half shadow, the image's majority dark): then the flattened page is taken
+    # only when it reads as dark ink on paper; a page that still reads inverted is left as it was
+    flat = flatten_paper(gray)
+    if flat is not gray:
+        flat_paper, flat_inverted = _paper_level(flat)
+        if not inverted or not flat_inverted:
+            gray, paper, inverted = flat, flat_paper, flat_inverted
     g = gray.astype(np.float32)
     dark = (g - paper) if inverted else (paper - g)  # how far each pixel is from paper, towards ink
     contrast = float(dark.max())

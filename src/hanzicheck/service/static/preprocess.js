@@ -288,11 +288,14 @@ function inkBox(mask, w, h) {
 
 function normalise(gray, w, h) {
   let [paper, inverted] = paperLevel(gray, w, h);
-  if (!inverted) { // dark ink on paper: a photo's uneven lighting is divided out
-    const flat = flattenPaper(gray, w, h);
-    if (flat !== gray) {
+  // dark ink on paper: a photo's uneven lighting is divided out; a page a deep shadow makes look inverted is
+  // taken flattened only when it then reads as dark ink on paper (_normalise)
+  const flat = flattenPaper(gray, w, h);
+  if (flat !== gray) {
+    const [flatPaper, flatInverted] = paperLevel(flat, w, h);
+    if (!inverted || !flatInverted) {
       gray = flat;
-      [paper, inverted] = paperLevel(gray, w, h);
+      [paper, inverted] = [flatPaper, flatInverted];
     }
   }
   const dark = new Float32Array(w * h);
