@@ -255,8 +255,16 @@ def _array_to_gray(a: np.ndarray) -> np.ndarray:
 def _shrink(gray: np.ndarray) -> np.ndarray:
     h, w = gray.shape
     scale = MAX_WORK_SIDE / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX), dtype=np.uint8)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    # one axis at a time, the width first: the same two passes, with the same rounding between them, whatever
+    # Pillow's version (Pillow 13 reduces first the height when it shrinks much more than the width), and the
+    # passes preprocess.js makes
+    im = Image.fromarray(gray)
+    if nw != w:
+        im = im.resize((nw, h), Image.Resampling.BOX)
+    if nh != h:
+        im = im.resize((nw, nh), Image.Resampling.BOX)
+    return np.asarray(im, dtype=np.uint8)
 
 
 # ---------------------------------------------------------------- normalising
