@@ -15,6 +15,7 @@ from hanzicheck.data.preprocess import (
     IMAGE_SIZE,
     InvalidImageError,
     _paper_level,
+    erase_guides,
     flatten_paper,
     preprocess,
     preprocess_batch,
@@ -98,9 +99,56 @@ def test_faint_paper_noise_is_ignored():
     assert diff.max() < 0.1  # the same crop, and the paper stays white
 
 
-def test_a_light_guide_grid_is_paper_and_a_dark_one_is_ink():
-    """A 米字格 guide drawn into the image: lighter than NOISE_FLOOR of the contrast it is paper (the README says
-    so: send the ink alone); darker, it is ink like any stroke, and the crop grows to the whole grid."""
+def _gridded(ink: np.ndarray, colour: tuple[int, int, int], diagonals: bool = False, ruled: bool = False
+             ) -> np.ndarray:
+    """The drawing over a practice grid (RGB): a frame and a dashed 田字格 cross (and a 米字格's diagonals), or
+    ruled lines clear of the strokes; the ink multiplied onto it, as a pen on printed paper."""
+    n = ink.shape[0]
+    im = Image.new("RGB", (n, n), (255, 255, 255))
+    draw = ImageDraw.Draw(im)
+    if ruled:
+        for y in (8, 30, 40, 62, 72, 90, 110, 122):
+            draw.line(((0, y), (n - 1, y)), fill=colour, width=1)
+    else:
+        draw.rectangle((3, 3, n - 4, n - 4), outline=colour, width=2)  # a canvas margin outside it
+        lines = [((0, n // 2), (n - 1, n // 2)), ((n // 2, 0), (n // 2, n - 1))]
+        lines += [((0, 0), (n - 1, n - 1)), ((0, n - 1), (n - 1, 0))] if diagonals else []
+        for (x0, y0), (x1, y1) in lines:
+            steps = max(abs(x1 - x0), abs(y1 - y0)) // 4
+            for k in range(0, steps, 2):  # dashes 4 px long
+                draw.line(((x0 + (x1 - x0) * k // steps, y0 + (y1 - y0) * k // steps),
+                           (x0 + (x1 - x0) * (k + 1) // steps, y0 + (y1 - y0) * (k + 1) // steps)), fill=colour, width=1)
+    grid = np.asarray(im, np.float64)
+    return np.rint(grid * (ink[..., None] / 255.0)).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("colour", "diagonals"), [
+    ((170, 170, 170), False), ((235, 110, 110), False), ((110, 190, 120), False), ((170, 170, 170), True),
+    ((235, 110, 110), True)], ids=["grey 田字格", "red 田字格", "green 田字格", "grey 米字格", "red 米字格"])
+def test_a_practice_grid_lighter_than_the_ink_is_erased(colour, diagonals):
+    """A character written in a printed 田字格 or 米字格 (or a canvas exported with its grid) reads as the ink alone."""
+    ink = _character()
+    diff = np.abs(preprocess(_gridded(ink, colour, diagonals)) - preprocess(ink))
+    assert diff.mean() < 0.01 and diff.max() < 0.5
+
+
+def test_ruled_lines_lighter_than_the_ink_are_erased():
+    """Lines that no stroke lies along (a stroke written on a line, touching it along much of its length, keeps
+    that line: it is not told apart from the stroke's own edge)."""
+    ink = _character()
+    diff = np.abs(preprocess(_gridded(ink, (170, 170, 170), ruled=True)) - preprocess(ink))
+    assert diff.mean() < 0.01 and diff.max() < 0.5
+
+
+def test_without_erasing_a_grid_is_read_as_ink(monkeypatch):
+    ink = _character()
+    monkeypatch.setattr("hanzicheck.data.preprocess.erase_guides", lambda dark, contrast: dark)
+    assert np.abs(preprocess(_gridded(ink, (170, 170, 170))) - preprocess(ink)).mean() > 0.05
+
+
+def test_a_grid_as_dark_as_the_ink_is_ink():
+    """A guide darker than GUIDE_TONE of the ink is not told apart from a long thin stroke: it stays, and the crop
+    grows to the whole grid (the README says: send the ink alone); one lighter than NOISE_FLOOR was always paper."""
     def gridded(grey: int) -> np.ndarray:
         im = Image.new("L", (96, 96), 255)
         draw = ImageDraw.Draw(im)
@@ -109,8 +157,20 @@ def test_a_light_guide_grid_is_paper_and_a_dark_one_is_ink():
         return np.minimum(np.asarray(im), _cross(96))  # the ink over the guide
 
     assert np.array_equal(preprocess(gridded(225)), preprocess(_cross(96)))
-    dark = preprocess(gridded(120))
+    dark = preprocess(gridded(110))
     assert dark[2, 2] < 0.9 and dark[2, 37] < 0.9  # the diagonals reach the crop's corners
+
+
+def test_a_thin_stroke_across_a_tight_crop_is_not_a_guide():
+    """十 written with a thin dark pen and cropped to its ink: both strokes run end to end, thin, with paper
+    beside them, like guides; they are as dark as the ink, so they stay."""
+    im = Image.new("L", (60, 60), 255)
+    draw = ImageDraw.Draw(im)
+    draw.line(((0, 28), (59, 31)), fill=0, width=2)
+    draw.line(((30, 0), (29, 59)), fill=0, width=2)
+    gray = np.asarray(im)
+    dark = (255 - gray).astype(np.float32)
+    assert erase_guides(dark, float(dark.max())) is dark
 
 
 def _character(size: int = 128) -> np.ndarray:
@@ -168,6 +228,16 @@ def test_a_shadow_in_one_corner_is_divided_out():
 def test_evenly_lit_images_are_left_exactly_as_they_are(make):
     gray = make()
     assert flatten_paper(gray) is gray
+
+
+def test_no_real_handwriting_is_changed_by_erasing_guides(real_data, monkeypatch):
+    """Chinese MNIST (scans, many cropped close) and UNIPEN Latin: no stroke is taken for a guide line."""
+    images = [img for name in ("chinese_mnist_dev.npz", "unipen_latin_dev.npz")
+              for img in np.load(real_data / name)["images"][1::3]]
+    with_it = [preprocess(img, allow_blank=True) for img in images]
+    monkeypatch.setattr("hanzicheck.data.preprocess.erase_guides", lambda dark, contrast: dark)
+    for img, x in zip(images, with_it, strict=True):
+        assert np.array_equal(preprocess(img, allow_blank=True), x)
 
 
 def test_no_real_handwriting_is_changed_by_the_flattening(real_data, monkeypatch):

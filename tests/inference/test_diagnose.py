@@ -76,6 +76,19 @@ def test_synthesised_handwriting(db):
     assert named >= 6
 
 
+@pytest.mark.parametrize("drop", [(), (5,)], ids=["complete", "without stroke 6"])
+def test_a_practice_grid_under_the_ink_changes_no_diagnosis(db, drop):
+    """我 written over a grey 田字格 (a frame and a cross): the grid is erased as preprocess erases it, so the
+    complete character still has every stroke and the one without its sixth stroke is still missing it."""
+    plain = image(db, "我", drop=drop, size=128)
+    gridded = plain.copy()
+    for line in (3, 4, 64, 123, 124):
+        gridded[line, 3:125] = np.minimum(gridded[line, 3:125], 170)
+        gridded[3:125, line] = np.minimum(gridded[3:125, line], 170)
+    assert diagnose(gridded, "我", db=db).missing_strokes == diagnose(plain, "我", db=db).missing_strokes
+    assert diagnose(gridded, "我", db=db).missing_strokes == list(drop)
+
+
 def test_to_dict_fields(db):
     d = diagnose(image(db, "大", drop=(1,)), "大", db=db)
     out = d.to_dict()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from fake_artifacts import write_fake_artifacts
 from hanzicheck.data.preprocess import _paper_level, flatten_paper, preprocess
@@ -153,6 +154,23 @@ def test_js_preprocess_matches_python(node, tmp_path):
     # on grainy paper (Pillow's fixed-point rounding between the passes)
     tall = render_strokes([rng.random((5, 2)) * 100 for _ in range(4)], size=1000, pen_width=0.05)[:, 269:730]
     images.append(np.clip(tall + rng.normal(0, 8, tall.shape), 0, 255).astype(np.uint8))
+    # practice grids the ink was written over (preprocess.erase_guides): a red 米字格 as an opaque canvas, a grey
+    # 田字格 one pixel off square (the diagonals' rounding), ruled lines over 512 px (after the shrink)
+    for size, colour, diagonals in ((128, (235, 110, 110), True), (129, (170, 170, 170), False)):
+        ink = render_strokes([rng.random((5, 2)) * 100 for _ in range(4)], size=size, pen_width=0.04)
+        grid = Image.new("RGB", (size, size), (255, 255, 255))
+        draw = ImageDraw.Draw(grid)
+        draw.rectangle((3, 3, size - 4, size - 4), outline=colour, width=2)
+        for line in [((0, size // 2), (size - 1, size // 2)), ((size // 2, 0), (size // 2, size - 1))] + (
+                [((0, 0), (size - 1, size - 1)), ((0, size - 1), (size - 1, 0))] if diagonals else []):
+            draw.line(line, fill=colour, width=1)
+        rgb = np.rint(np.asarray(grid, np.float64) * (ink[..., None] / 255.0)).astype(np.uint8)
+        images.append(np.dstack([rgb, np.full(ink.shape, 255, np.uint8)]) if diagonals else rgb[:, 1:, 0])
+        assert erase_guides_found(images[-1])  # the case covers the erasing
+    ruled = render_strokes([rng.random((5, 2)) * 100 for _ in range(4)], size=600, pen_width=0.04).copy()
+    ruled[20::60] = np.minimum(ruled[20::60], 170)
+    images.append(ruled)
+    assert erase_guides_found(ruled)
     cases = tmp_path / "cases.json"
     cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0],
                                   ("rgba" if im.ndim == 3 else "gray"): im.ravel().tolist()} for im in images]))
@@ -161,6 +179,19 @@ def test_js_preprocess_matches_python(node, tmp_path):
     outs = json.loads(proc.stdout)
     for im, js in zip(images, outs, strict=True):
         np.testing.assert_allclose(np.asarray(js, np.float32).reshape(40, 40), preprocess(im), atol=1e-5)
+
+
+def erase_guides_found(image: np.ndarray) -> bool:
+    """Whether preprocess erases guide lines from the image (its input differs without erase_guides)."""
+    import hanzicheck.data.preprocess as prep
+
+    erase = prep.erase_guides
+    try:
+        prep.erase_guides = lambda dark, contrast: dark
+        without = preprocess(image)
+    finally:
+        prep.erase_guides = erase
+    return not np.array_equal(without, preprocess(image))
 
 
 def test_js_preprocess_refuses_a_blank_image(node, tmp_path):

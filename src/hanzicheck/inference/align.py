@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..data.preprocess import MIN_CONTRAST, InvalidImageError, default_name, no_ink_message, to_gray
+from ..data.preprocess import MIN_CONTRAST, InvalidImageError, default_name, erase_guides, no_ink_message, to_gray
 from .budget import MAX_INK_POINTS, MAX_INPUT_POINTS, MAX_STROKES, NO_DEADLINE, Deadline
 
 FRAME = 64.0  # working-frame size of the drawing's longest side, in working pixels
@@ -80,7 +80,11 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, float]:
                      for i in range(cells)], np.float32)
     paper = np.asarray(Image.fromarray(grid).resize((gw, gh), Image.Resampling.BILINEAR), np.float32)
     flat = gray / np.maximum(paper, 1.0) * 255.0
-    flat = np.clip(flat, 0, 255)
+    flat = np.clip(flat, 0, 255).astype(np.float32)
+    dark = 255.0 - flat  # guide lines (a practice grid) are erased as the model's input erases them
+    clean = erase_guides(dark, float(dark.max()))
+    if clean is not dark:
+        flat = 255.0 - clean
     # Otsu splits dark from faint ink on scans with uneven pressure; faint strokes are still strokes, so the
     # threshold may rise toward the paper, as long as it stays clear of the paper's own noise
     thr = _otsu(flat)

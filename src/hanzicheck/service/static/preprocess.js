@@ -15,6 +15,12 @@ const BLOT_MESSAGE = "no strokes: the ink is one dot or blot, too thick for its 
 const FLAT_CELLS = 8;
 const UNEVEN_PAPER = 32;
 const PAPER_OUTLIER = 24;
+// preprocess.py's: guide lines (a practice grid, ruled lines) lighter than the ink are erased
+const GUIDE_DENSITY = 0.25;
+const GUIDE_SPAN = 0.9;
+const GUIDE_WIDTH = 0.025;
+const GUIDE_OPEN = 0.2;
+const GUIDE_TONE = 0.5;
 
 export class InvalidImageError extends Error {}
 
@@ -307,6 +313,7 @@ function normalise(gray, w, h) {
   if (contrast < MIN_CONTRAST) {
     throw new InvalidImageError(`no ink: the image is blank or too faint (contrast ${contrast.toFixed(0)} of 255 grey levels)`);
   }
+  eraseGuides(dark, w, h, contrast);
   const floor = Math.fround(NOISE_FLOOR * contrast);
   const gain = Math.fround(1.0 / (contrast - floor));
   const mask = new Uint8Array(w * h);
@@ -342,6 +349,103 @@ function normalise(gray, w, h) {
   }
   if (inkDepth(out) >= BLOT_DEPTH) throw new InvalidImageError(BLOT_MESSAGE);
   return out;
+}
+
+// ---------------------------------------------------------------- guide lines (preprocess.py's erase_guides)
+
+// Sets to paper, in place, the guide lines of the darkness array: rows and columns, and a square image's two
+// diagonals where a row or a column was a guide; all read before anything is erased.
+export function eraseGuides(dark, w, h, contrast) {
+  const lo = Math.floor(NOISE_FLOOR * contrast) + 1;
+  const width = Math.max(3, Math.floor(GUIDE_WIDTH * Math.min(h, w) + 0.5));
+  const rows = [];
+  for (let y = 0; y < h; y++) rows.push(Int32Array.from({ length: w }, (_, x) => y * w + x));
+  const cols = [];
+  for (let x = 0; x < w; x++) cols.push(Int32Array.from({ length: h }, (_, y) => y * w + x));
+  const found = [...guidesIn(dark, rows, lo, contrast, width, true), ...guidesIn(dark, cols, lo, contrast, width, true)];
+  if (found.length === 0) return;
+  if (Math.abs(h - w) <= 2 && h >= 16) {
+    for (const strips of diagonals(h, w, width)) found.push(...guidesIn(dark, strips, lo, contrast, width + 1, false));
+  }
+  const erased = [];
+  for (const [pixels, cut] of found) {
+    for (const p of pixels) if (p >= 0 && dark[p] <= cut) erased.push(p);
+  }
+  for (const p of erased) dark[p] = 0;
+}
+
+// The strips along the main and the anti-diagonal: line k is the diagonal moved k − (2·width + 1) columns, its
+// pixels' indices (−1 outside the image).
+function diagonals(h, w, width) {
+  const out = [];
+  for (const anti of [false, true]) {
+    const strips = [];
+    for (let k = -(2 * width + 1); k <= 2 * width + 1; k++) {
+      strips.push(Int32Array.from({ length: h }, (_, y) => {
+        const along = Math.floor(y * ((w - 1) / (h - 1)) + 0.5);
+        const x = anti ? w - 1 - along - k : along + k;
+        return x >= 0 && x < w ? y * w + x : -1;
+      }));
+    }
+    out.push(strips);
+  }
+  return out;
+}
+
+// The guides among the lines of pixel indices (line i beside line i + 1): [pixels of the guide and of a line
+// each side, the darkness up to which they are erased] (_lines_in).
+function guidesIn(dark, lines, lo, contrast, width, edgeIsPaper) {
+  const n = lines[0].length;
+  const value = (p) => (p >= 0 ? dark[p] : 0);
+  const isInk = (p) => value(p) >= lo;
+  const isLight = (p) => value(p) >= lo && value(p) <= GUIDE_TONE * contrast;
+  const spanning = Array.from(lines, (line) => {
+    let count = 0, first = -1, last = -1;
+    for (let x = 0; x < n; x++) {
+      if (!isLight(line[x])) continue;
+      count++;
+      if (first < 0) first = x;
+      last = x;
+    }
+    return count >= GUIDE_DENSITY * n && last - first + 1 >= GUIDE_SPAN * n;
+  });
+  const found = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!spanning[i]) continue;
+    let j = i;
+    while (j + 1 < lines.length && spanning[j + 1]) j++;
+    const cut = j - i + 1 <= width ? guideCut(lines, value, isInk, isLight, i, j, contrast, edgeIsPaper) : null;
+    if (cut !== null) {
+      const pixels = [];
+      for (let r = Math.max(0, i - 1); r <= Math.min(lines.length - 1, j + 1); r++) pixels.push(...lines[r]);
+      found.push([pixels, cut]);
+    }
+    i = j;
+  }
+  return found;
+}
+
+// Lines i..j as one guide: the darkness up to which it is erased, or null when it has paper beside it along
+// less than GUIDE_OPEN of its length where it is light, or its tone there is darker than GUIDE_TONE of the ink.
+function guideCut(lines, value, isInk, isLight, i, j, contrast, edgeIsPaper) {
+  const n = lines[0].length;
+  const tones = [];
+  for (let x = 0; x < n; x++) {
+    let open = false, top = 0;
+    for (let r = i; r <= j; r++) {
+      open = open || isLight(lines[r][x]);
+      top = Math.max(top, value(lines[r][x]));
+    }
+    for (const k of [i - 1, j + 1]) {
+      if (k >= 0 && k < lines.length) open = open && !isInk(lines[k][x]);
+      else if (!edgeIsPaper) open = false;
+    }
+    if (open) tones.push(top);
+  }
+  if (tones.length < GUIDE_OPEN * n) return null;
+  tones.sort((a, b) => a - b);
+  const tone = tones[Math.floor((tones.length - 1) / 2)];
+  return tone <= GUIDE_TONE * contrast ? (tone + contrast) / 2 : null;
 }
 
 // How many erosions (4-neighbour) the ink (< 0.5) of a model input survives, counted up to cap (preprocess.py's
