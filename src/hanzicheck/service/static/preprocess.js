@@ -357,15 +357,17 @@ function normalise(gray, w, h) {
 // diagonals where a row or a column was a guide; all read before anything is erased.
 export function eraseGuides(dark, w, h, contrast) {
   const lo = Math.floor(NOISE_FLOOR * contrast) + 1;
+  const light = GUIDE_TONE * contrast;
   const width = Math.max(3, Math.floor(GUIDE_WIDTH * Math.min(h, w) + 0.5));
-  const rows = [];
-  for (let y = 0; y < h; y++) rows.push(Int32Array.from({ length: w }, (_, x) => y * w + x));
-  const cols = [];
-  for (let x = 0; x < w; x++) cols.push(Int32Array.from({ length: h }, (_, y) => y * w + x));
-  const found = [...guidesIn(dark, rows, lo, contrast, width, true), ...guidesIn(dark, cols, lo, contrast, width, true)];
+  const found = [
+    ...guidesIn(dark, h, w, (i, x) => i * w + x, lo, light, contrast, width, true), // rows
+    ...guidesIn(dark, w, h, (i, y) => y * w + i, lo, light, contrast, width, true), // columns
+  ];
   if (found.length === 0) return;
   if (Math.abs(h - w) <= 2 && h >= 16) {
-    for (const strips of diagonals(h, w, width)) found.push(...guidesIn(dark, strips, lo, contrast, width + 1, false));
+    for (const strips of diagonals(h, w, width)) {
+      found.push(...guidesIn(dark, strips.length, h, (i, y) => strips[i][y], lo, light, contrast, width + 1, false));
+    }
   }
   const erased = [];
   for (const [pixels, cut] of found) {
@@ -392,32 +394,34 @@ function diagonals(h, w, width) {
   return out;
 }
 
-// The guides among the lines of pixel indices (line i beside line i + 1): [pixels of the guide and of a line
-// each side, the darkness up to which they are erased] (_lines_in).
-function guidesIn(dark, lines, lo, contrast, width, edgeIsPaper) {
-  const n = lines[0].length;
+// The guides among nLines lines of n pixels, pixel x of line i at index at(i, x) (−1: outside the image, paper),
+// line i beside line i + 1: [pixels of the guide and of a line each side, the darkness up to which they are
+// erased] (_lines_in). `light`: the darkest a guide's ink is.
+function guidesIn(dark, nLines, n, at, lo, light, contrast, width, edgeIsPaper) {
   const value = (p) => (p >= 0 ? dark[p] : 0);
-  const isInk = (p) => value(p) >= lo;
-  const isLight = (p) => value(p) >= lo && value(p) <= GUIDE_TONE * contrast;
-  const spanning = Array.from(lines, (line) => {
+  const spanning = new Uint8Array(nLines);
+  for (let i = 0; i < nLines; i++) {
     let count = 0, first = -1, last = -1;
     for (let x = 0; x < n; x++) {
-      if (!isLight(line[x])) continue;
+      const v = value(at(i, x));
+      if (v < lo || v > light) continue;
       count++;
       if (first < 0) first = x;
       last = x;
     }
-    return count >= GUIDE_DENSITY * n && last - first + 1 >= GUIDE_SPAN * n;
-  });
+    spanning[i] = count >= GUIDE_DENSITY * n && last - first + 1 >= GUIDE_SPAN * n ? 1 : 0;
+  }
   const found = [];
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < nLines; i++) {
     if (!spanning[i]) continue;
     let j = i;
-    while (j + 1 < lines.length && spanning[j + 1]) j++;
-    const cut = j - i + 1 <= width ? guideCut(lines, value, isInk, isLight, i, j, contrast, edgeIsPaper) : null;
+    while (j + 1 < nLines && spanning[j + 1]) j++;
+    const cut = j - i + 1 <= width ? guideCut(value, at, nLines, n, lo, light, i, j, contrast, edgeIsPaper) : null;
     if (cut !== null) {
       const pixels = [];
-      for (let r = Math.max(0, i - 1); r <= Math.min(lines.length - 1, j + 1); r++) pixels.push(...lines[r]);
+      for (let r = Math.max(0, i - 1); r <= Math.min(nLines - 1, j + 1); r++) {
+        for (let x = 0; x < n; x++) pixels.push(at(r, x));
+      }
       found.push([pixels, cut]);
     }
     i = j;
@@ -427,17 +431,17 @@ function guidesIn(dark, lines, lo, contrast, width, edgeIsPaper) {
 
 // Lines i..j as one guide: the darkness up to which it is erased, or null when it has paper beside it along
 // less than GUIDE_OPEN of its length where it is light, or its tone there is darker than GUIDE_TONE of the ink.
-function guideCut(lines, value, isInk, isLight, i, j, contrast, edgeIsPaper) {
-  const n = lines[0].length;
+function guideCut(value, at, nLines, n, lo, light, i, j, contrast, edgeIsPaper) {
   const tones = [];
   for (let x = 0; x < n; x++) {
     let open = false, top = 0;
     for (let r = i; r <= j; r++) {
-      open = open || isLight(lines[r][x]);
-      top = Math.max(top, value(lines[r][x]));
+      const v = value(at(r, x));
+      open = open || (v >= lo && v <= light);
+      top = Math.max(top, v);
     }
     for (const k of [i - 1, j + 1]) {
-      if (k >= 0 && k < lines.length) open = open && !isInk(lines[k][x]);
+      if (k >= 0 && k < nLines) open = open && value(at(k, x)) < lo;
       else if (!edgeIsPaper) open = false;
     }
     if (open) tones.push(top);
