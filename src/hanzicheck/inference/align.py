@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..data.preprocess import MIN_CONTRAST, InvalidImageError, default_name, erase_guides, no_ink_message, to_gray
+from ..data.preprocess import (
+    MIN_CONTRAST,
+    InvalidImageError,
+    default_name,
+    erase_guides,
+    no_ink_message,
+    to_gray,
+)
 from .budget import MAX_INK_POINTS, MAX_INPUT_POINTS, MAX_STROKES, NO_DEADLINE, Deadline
 
 FRAME = 64.0  # working-frame size of the drawing's longest side, in working pixels
