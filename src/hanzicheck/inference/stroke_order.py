@@ -20,6 +20,10 @@ alignment put them (``Analysis``); nothing is aligned again.
   ``MIN_REVERSE_SHARE`` of its length, and with it for at most ``MAX_FORWARD`` of that (a fluent writer's pen
   travelling back along a stroke to the next is not a reversal). Strokes shorter than ``MIN_REVERSE_LENGTH``
   working pixels (dots, ticks) are never called reversed.
+* Nothing is judged when the alignment explains the ink badly (``Analysis.fit`` under ``MIN_FIT``): the drawing
+  is then not where the reference strokes were put, and its order says nothing. A drawing sent y-up (against the
+  documented y-down) is the common case: 171 of the 178 characters fit under 0.5 upside down, against none written
+  right stroke by stroke and 12 of 178 in the synthesiser's fluent handwriting (whose notes it silences).
 
 Order and direction are advice for practice apps: they never change the verdict. Images have no order: None.
 The work is one distance matrix (reference points × ink points, both bounded: ``inference/budget.py``) and a
@@ -39,6 +43,7 @@ __all__ = ["StrokeOrder", "read_order"]
 
 MATCH_DIST = 6.0  # working pixels (of 64): ink farther than this from a median point does not lie along it
 MIN_PARALLEL = 0.5  # |cos| of the angle between the pen's and the median's directions for ink to lie along it
+MIN_FIT = 0.5  # an alignment fitting worse than this (``Analysis.fit``, 0..1) judges no stroke
 MIN_SCORE = 0.5  # a stroke the diagnosis scores under this (little ink of its own) is not judged
 MIN_USE = 0.4  # the covering drawn stroke's ink along a stroke: at least this share of the stroke's length ...
 CLEAR_OWNER = 2.0  # ... and this many times any other drawn stroke's ink along it
@@ -152,10 +157,12 @@ def read_order(analysis, deadline: Deadline = NO_DEADLINE) -> StrokeOrder | None
     drawing, ref = analysis.drawing, analysis.reference
     if drawing.stroke_ids is None:
         return None
-    D, nearest, cos = _matches(analysis)
     ids = drawing.stroke_ids
-    ink_of = np.where(nearest >= 0, ref.labels[nearest], -1)  # the reference stroke each ink point lies along
     drawn_as: list[list[int]] = [[] for _ in range(int(ids.max()) + 1)]
+    if analysis.fit < MIN_FIT:
+        return StrokeOrder(drawn_as, [], [])
+    D, nearest, cos = _matches(analysis)
+    ink_of = np.where(nearest >= 0, ref.labels[nearest], -1)  # the reference stroke each ink point lies along
     reversed_ = []
     for k in range(ref.n_strokes):
         deadline.check()
