@@ -87,8 +87,13 @@ GUIDES = {
     "frame, grey 170": ("frame", GREY_170),
     "ruled every 16 px, grey 170": ("ruled", GREY_170),
     "田字格, grey 170, tilted 1°": ("田字格 1", GREY_170),
+    "田字格, grey 170, tilted 2°": ("田字格 2", GREY_170),
+    "田字格, red, tilted −2°": ("田字格 -2", RED),
+    "米字格, grey 170, tilted 1°": ("米字格 1", GREY_170),
     "ruled, grey 170, tilted 1°": ("ruled 1", GREY_170),
     "ruled, grey 170, tilted 2°": ("ruled 2", GREY_170),
+    "ruled, grey 170, tilted −3°": ("ruled -3", GREY_170),
+    "ruled, grey 170, tilted 5°": ("ruled 5", GREY_170),
 }
 
 

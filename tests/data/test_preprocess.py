@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from guide_images import turned_guides
 from hanzicheck.data.preprocess import (
     BLOT_MESSAGE,
     IMAGE_SIZE,
@@ -138,6 +139,30 @@ def test_ruled_lines_lighter_than_the_ink_are_erased():
     ink = _character()
     diff = np.abs(preprocess(_gridded(ink, (170, 170, 170), ruled=True)) - preprocess(ink))
     assert diff.mean() < 0.01 and diff.max() < 0.5
+
+
+@pytest.mark.parametrize(("kind", "tilt"), [("田字格", 1.0), ("田字格", -1.5), ("ruled", 2.0), ("ruled", -3.0)])
+def test_guides_in_a_photo_taken_askew_are_erased(kind, tilt):
+    """Rows and columns turned by up to GUIDE_TILT (3°), as a phone held a little crooked turns them (a turned
+    米字格's diagonals are not searched: they stay)."""
+    ink = _character()
+    turned = np.minimum(ink, turned_guides(128, 128, kind, tilt))
+    diff = np.abs(preprocess(turned) - preprocess(ink))
+    assert diff.mean() < 0.01 and diff.max() < 0.5
+
+
+def test_ruled_lines_turned_past_the_tilt_searched_stay():
+    """Lines turned 5° (past GUIDE_TILT) are not read as guides: they stay ink, and the crop grows to them."""
+    ink = _character()
+    turned = np.minimum(ink, turned_guides(128, 128, "ruled", 5.0))
+    assert np.abs(preprocess(turned) - preprocess(ink)).mean() > 0.05
+
+
+def test_a_turned_grid_is_read_as_ink_without_the_turned_search(monkeypatch):
+    ink = _character()
+    turned = np.minimum(ink, turned_guides(128, 128, "ruled", 2.0))
+    monkeypatch.setattr("hanzicheck.data.preprocess._tilted", lambda light, width, transposed: None)
+    assert np.abs(preprocess(turned) - preprocess(ink)).mean() > 0.05
 
 
 def test_without_erasing_a_grid_is_read_as_ink(monkeypatch):

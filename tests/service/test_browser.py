@@ -32,6 +32,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from fake_artifacts import write_fake_artifacts
+from guide_images import turned_guides
 from hanzicheck.data.preprocess import _paper_level, flatten_paper, preprocess
 from hanzicheck.data.render import render_strokes
 
@@ -171,6 +172,13 @@ def test_js_preprocess_matches_python(node, tmp_path):
     ruled[20::60] = np.minimum(ruled[20::60], 170)
     images.append(ruled)
     assert erase_guides_found(ruled)
+    # the same guides in a photo taken askew (preprocess._tilted): a 田字格 turned 1.5°, ruled lines turned −2.5°
+    # on a tall page, and columns of a 米字格 turned 1° on a page one pixel off square
+    for size, kind, tilt in ((128, "田字格", 1.5), ((160, 128), "ruled", -2.5), ((129, 128), "米字格", 1.0)):
+        h, w = (size, size) if isinstance(size, int) else size
+        ink = render_strokes([rng.random((5, 2)) * 100 for _ in range(4)], size=max(h, w), pen_width=0.04)[:h, :w]
+        images.append(np.minimum(ink, turned_guides(h, w, kind, tilt)))
+        assert erase_guides_found(images[-1], turned=True)  # the case covers the turned guides
     cases = tmp_path / "cases.json"
     cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0],
                                   ("rgba" if im.ndim == 3 else "gray"): im.ravel().tolist()} for im in images]))
@@ -181,16 +189,19 @@ def test_js_preprocess_matches_python(node, tmp_path):
         np.testing.assert_allclose(np.asarray(js, np.float32).reshape(40, 40), preprocess(im), atol=1e-5)
 
 
-def erase_guides_found(image: np.ndarray) -> bool:
-    """Whether preprocess erases guide lines from the image (its input differs without erase_guides)."""
+def erase_guides_found(image: np.ndarray, turned: bool = False) -> bool:
+    """Whether preprocess erases guide lines from the image (its input differs without erase_guides; ``turned``:
+    without reading turned rows and columns, preprocess._tilted)."""
     import hanzicheck.data.preprocess as prep
 
-    erase = prep.erase_guides
+    name, stand_in = ("_tilted", lambda light, width, transposed: None) if turned else (
+        "erase_guides", lambda dark, contrast: dark)
+    part = getattr(prep, name)
     try:
-        prep.erase_guides = lambda dark, contrast: dark
+        setattr(prep, name, stand_in)
         without = preprocess(image)
     finally:
-        prep.erase_guides = erase
+        setattr(prep, name, part)
     return not np.array_equal(without, preprocess(image))
 
 

@@ -65,6 +65,11 @@ GUIDE_SPAN = 0.9
 GUIDE_WIDTH = 0.025
 GUIDE_OPEN = 0.2
 GUIDE_TONE = 0.5
+# A photo taken askew turns the guides: rows (and columns) sheared by up to GUIDE_TILT degrees are read too, at
+# the slope whose lines hold more guide-toned ink than any straight row (column) holds, if one does; slopes step
+# by an eighth of a guide's width (at least half a pixel) over the image, so a turned guide still fits its
+# width: 14 slopes at 64 px, 28 at 128, 54 at 256, 37 at 512.
+GUIDE_TILT = 3.0
 NEGATIVE_TOLERANCE = -0.01  # numpy pixel values below this are refused (float round-off above it is clipped)
 
 
@@ -452,26 +457,79 @@ def erase_guides(dark: np.ndarray, contrast: float) -> np.ndarray:
     lit = light.astype(np.float32)  # counted by products with ones: a third of the time of two sums
     rows = _lines_in(dark, ink, light, lit @ np.ones(w, np.float32), contrast, width, True)
     cols = _lines_in(dark.T, ink.T, light.T, np.ones(h, np.float32) @ lit, contrast, width, True)
-    if not rows and not cols:
-        return dark
-    index = np.arange(h * w).reshape(h, w)
     # (flat pixel indices of a guide and of a line each side of it, the darkness up to which they are erased)
-    found = [(index[max(0, i - 1):j + 2].ravel(), cut) for i, j, cut in rows]
-    found += [(index.T[max(0, i - 1):j + 2].ravel(), cut) for i, j, cut in cols]
+    found = []
+    for transposed in (False, True):  # rows (columns) turned, as in a photo taken askew
+        strips = _tilted(light.T if transposed else light, width, transposed)
+        if strips is not None:
+            found += _guides_along(dark, strips, lo, contrast, width + 1, True)  # + 1: its rounding, as diagonals
+    if rows or cols:
+        index = np.arange(h * w).reshape(h, w)
+        found += [(index[max(0, i - 1):j + 2].ravel(), cut) for i, j, cut in rows]
+        found += [(index.T[max(0, i - 1):j + 2].ravel(), cut) for i, j, cut in cols]
+    if not found:
+        return dark
     if abs(h - w) <= 2 and h >= 16:  # a square cell's diagonals, read as strips of pixels one column apart
         for strips in _diagonals(h, w, width):
-            lines = dark.ravel()[strips]
-            lines[strips < 0] = 0.0
-            on, faint = lines >= lo, (lines >= lo) & (lines <= GUIDE_TONE * contrast)
-            counts = faint.view(np.uint8).sum(axis=1, dtype=np.int32)
-            for i, j, cut in _lines_in(lines, on, faint, counts, contrast, width + 1, False):
-                pixels = strips[max(0, i - 1):j + 2].ravel()
-                found.append((pixels[pixels >= 0], cut))
+            found += _guides_along(dark, strips, lo, contrast, width + 1, False)
     out = dark.copy()
     for pixels, cut in found:
         px = out.ravel()[pixels]
         out.ravel()[pixels] = np.where(px <= cut, 0.0, px)
     return out
+
+
+def _guides_along(dark: np.ndarray, strips: np.ndarray, lo: float, contrast: float, width: int,
+                  edge_is_paper: bool) -> list[tuple[np.ndarray, float]]:
+    """The guides among lines of pixels given by flat indices (``strips``: line × position, −1 outside the image,
+    read as paper): (the flat indices of each and of a line either side, the darkness up to which they are
+    erased)."""
+    lines = dark.ravel()[strips]
+    lines[strips < 0] = 0.0
+    on = lines >= lo
+    faint = on & (lines <= GUIDE_TONE * contrast)
+    counts = faint.view(np.uint8).sum(axis=1, dtype=np.int32)
+    found = []
+    for i, j, cut in _lines_in(lines, on, faint, counts, contrast, width, edge_is_paper):
+        pixels = strips[max(0, i - 1):j + 2].ravel()
+        found.append((pixels[pixels >= 0], cut))
+    return found
+
+
+def _tilted(light: np.ndarray, width: int, transposed: bool) -> np.ndarray | None:
+    """Rows of ``light`` (an image's guide-toned ink; the transposed image's for its columns) sheared by the
+    slope, among ±``GUIDE_TILT`` degrees, whose lines hold the most of it, as strips of flat indices into the
+    untransposed image: line k at position x is row k − max(e, 0) + round(d·x / (2(n − 1))), for a drift of d
+    half pixels over the line (e its end's shift), −1 outside. None when guide-toned ink does not span the lines'
+    direction, or no line at any slope is dense enough to be a guide, or the straight rows hold as much. Slopes
+    are compared on every third position (``_shear``); the first reached wins a tie, walking out from 0."""
+    h, n = light.shape
+    across = light.any(axis=0)  # a guide runs end to end: guide-toned ink must span the lines' direction
+    if n < 16 or np.count_nonzero(across) < GUIDE_SPAN * n:
+        return None
+    ys, xs = np.nonzero(light[:, ::3])
+    step = max(1, width // 4)  # half pixels of drift between slopes tried
+    reach = math.ceil(2 * math.tan(math.radians(GUIDE_TILT)) * (n - 1))
+    drifts = np.array([0] + [sign * k for k in range(step, reach + 1, step) for sign in (-1, 1)])
+    span = h + reach + 2  # lines per slope: shifts reach at most round(reach / 2) either way
+    k = ys[None, :] - _shear(drifts[:, None], 3 * xs[None, :], n) + (reach // 2 + 1)
+    counts = np.bincount((k + span * np.arange(len(drifts))[:, None]).ravel(), minlength=span * len(drifts))
+    best = int(counts.reshape(len(drifts), span).max(axis=1).argmax())
+    d = int(drifts[best])
+    if d == 0 or counts.reshape(len(drifts), span)[best].max() < GUIDE_DENSITY * len(range(0, n, 3)):
+        return None
+    end = int(_shear(d, n - 1, n))
+    lines = np.arange(-max(end, 0), h - min(end, 0))[:, None]
+    x = np.arange(n)[None, :]
+    y = lines + _shear(d, x, n)
+    flat = x * h + y if transposed else y * n + x
+    return np.where((y >= 0) & (y < h), flat, -1)
+
+
+def _shear(drift, x, n: int):
+    """round(drift · x / (2(n − 1))) in whole numbers (halves up): the shift at position x of a line drifting
+    ``drift`` half pixels over its n positions."""
+    return (drift * x + (n - 1)) // (2 * (n - 1))
 
 
 @functools.lru_cache(maxsize=8)

@@ -21,6 +21,7 @@ const GUIDE_SPAN = 0.9;
 const GUIDE_WIDTH = 0.025;
 const GUIDE_OPEN = 0.2;
 const GUIDE_TONE = 0.5;
+const GUIDE_TILT = 3.0; // degrees: rows and columns turned by up to this much (a photo taken askew) are read too
 
 export class InvalidImageError extends Error {}
 
@@ -353,8 +354,9 @@ function normalise(gray, w, h) {
 
 // ---------------------------------------------------------------- guide lines (preprocess.py's erase_guides)
 
-// Sets to paper, in place, the guide lines of the darkness array: rows and columns, and a square image's two
-// diagonals where a row or a column was a guide; all read before anything is erased.
+// Sets to paper, in place, the guide lines of the darkness array: rows and columns, straight and turned (a photo
+// taken askew), and a square image's two diagonals where a row or a column was a guide; all read before anything
+// is erased.
 export function eraseGuides(dark, w, h, contrast) {
   const lo = Math.floor(NOISE_FLOOR * contrast) + 1;
   const light = GUIDE_TONE * contrast;
@@ -363,6 +365,10 @@ export function eraseGuides(dark, w, h, contrast) {
     ...guidesIn(dark, h, w, (i, x) => i * w + x, lo, light, contrast, width, true), // rows
     ...guidesIn(dark, w, h, (i, y) => y * w + i, lo, light, contrast, width, true), // columns
   ];
+  for (const transposed of [false, true]) {
+    const turned = tilted(dark, w, h, lo, light, width, transposed);
+    if (turned) found.push(...guidesIn(dark, turned.nLines, turned.n, turned.at, lo, light, contrast, width + 1, true));
+  }
   if (found.length === 0) return;
   if (Math.abs(h - w) <= 2 && h >= 16) {
     for (const strips of diagonals(h, w, width)) {
@@ -374,6 +380,56 @@ export function eraseGuides(dark, w, h, contrast) {
     for (const p of pixels) if (p >= 0 && dark[p] <= cut) erased.push(p);
   }
   for (const p of erased) dark[p] = 0;
+}
+
+// Rows (transposed: columns) sheared by the slope, among ±GUIDE_TILT degrees, whose lines hold the most
+// guide-toned ink (preprocess.py's _tilted: slopes compared on every third position, the first reached wins a
+// tie, walking out from 0): {nLines, n, at} for guidesIn, or null (no span, no dense line, or straight wins).
+function tilted(dark, w, h, lo, light, width, transposed) {
+  const [nLines0, n] = transposed ? [w, h] : [h, w];
+  const index = transposed ? (k, x) => x * w + k : (k, x) => k * w + x; // line k, position x
+  const isLight = (p) => dark[p] >= lo && dark[p] <= light;
+  if (n < 16) return null;
+  let across = 0;
+  for (let x = 0; x < n; x++) {
+    for (let k = 0; k < nLines0; k++) {
+      if (isLight(index(k, x))) { across++; break; }
+    }
+  }
+  if (across < GUIDE_SPAN * n) return null;
+  const step = Math.max(1, Math.floor(width / 4)); // half pixels of drift between slopes tried
+  const reach = Math.ceil(2 * Math.tan(GUIDE_TILT * (Math.PI / 180)) * (n - 1));
+  const drifts = [0];
+  for (let k = step; k <= reach; k += step) drifts.push(-k, k);
+  const span = nLines0 + reach + 2;
+  const off = Math.floor(reach / 2) + 1;
+  const counts = new Int32Array(span * drifts.length);
+  for (let k = 0; k < nLines0; k++) {
+    for (let x = 0; x < n; x += 3) {
+      if (!isLight(index(k, x))) continue;
+      for (let s = 0; s < drifts.length; s++) counts[s * span + k - shear(drifts[s], x, n) + off]++;
+    }
+  }
+  let best = 0, bestCount = -1;
+  for (let s = 0; s < drifts.length; s++) {
+    let top = 0;
+    for (let i = 0; i < span; i++) top = Math.max(top, counts[s * span + i]);
+    if (top > bestCount) { best = s; bestCount = top; }
+  }
+  const d = drifts[best];
+  if (d === 0 || bestCount < GUIDE_DENSITY * Math.ceil(n / 3)) return null;
+  const end = shear(d, n - 1, n);
+  const first = -Math.max(end, 0);
+  const at = (i, x) => {
+    const k = i + first + shear(d, x, n);
+    return k >= 0 && k < nLines0 ? index(k, x) : -1;
+  };
+  return { nLines: nLines0 + Math.abs(end), n, at };
+}
+
+// round(drift · x / (2(n − 1))), halves up: the shift at position x of a line drifting `drift` half pixels.
+function shear(drift, x, n) {
+  return Math.floor((drift * x + (n - 1)) / (2 * (n - 1)));
 }
 
 // The strips along the main and the anti-diagonal: line k is the diagonal moved k − (2·width + 1) columns, its
