@@ -7,17 +7,18 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 
-def turned_guides(h: int, w: int, kind: str, tilt: float, grey: int = 170) -> np.ndarray:
-    """A ``grey`` guide on white paper (uint8 h × w), turned by ``tilt`` degrees: a 田字格 (frame and cross), a
-    米字格 (with diagonals) or ruled lines every 20 px."""
+def turned_guides(h: int, w: int, kind: str, tilt: float, grey: int = 170, inset: float = 3.0) -> np.ndarray:
+    """A ``grey`` guide on white paper (uint8 h × w), turned by ``tilt`` degrees: a 田字格 (frame ``inset`` px from
+    the edge, and cross), a 米字格 (with diagonals) or ruled lines every 20 px."""
     W, H = 4 * w, 4 * h
     big = Image.new("L", (W, H), 255)
     draw = ImageDraw.Draw(big)
     if kind == "ruled":
         segments = [((-W, y), (2 * W, y)) for y in range(40, H, 80)]
     else:
-        segments = [((12, 12), (W - 12, 12)), ((12, H - 12), (W - 12, H - 12)), ((12, 12), (12, H - 12)),
-                    ((W - 12, 12), (W - 12, H - 12)), ((0, H // 2), (W, H // 2)), ((W // 2, 0), (W // 2, H))]
+        e = round(4 * inset)
+        segments = [((e, e), (W - e, e)), ((e, H - e), (W - e, H - e)), ((e, e), (e, H - e)),
+                    ((W - e, e), (W - e, H - e)), ((0, H // 2), (W, H // 2)), ((W // 2, 0), (W // 2, H))]
         segments += [((0, 0), (W, H)), ((0, H), (W, 0))] if kind == "米字格" else []
     for p0, p1 in segments:
         draw.line((p0, p1), fill=grey, width=5)

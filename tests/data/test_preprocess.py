@@ -141,12 +141,14 @@ def test_ruled_lines_lighter_than_the_ink_are_erased():
     assert diff.mean() < 0.01 and diff.max() < 0.5
 
 
-@pytest.mark.parametrize(("kind", "tilt"), [("田字格", 1.0), ("田字格", -1.5), ("ruled", 2.0), ("ruled", -3.0)])
-def test_guides_in_a_photo_taken_askew_are_erased(kind, tilt):
-    """Rows and columns turned by up to GUIDE_TILT (3°), as a phone held a little crooked turns them (a turned
-    米字格's diagonals are not searched: they stay)."""
+@pytest.mark.parametrize(("kind", "tilt", "inset"), [
+    ("田字格", 1.0, 3), ("田字格", -1.5, 3), ("田字格", 2.8, 3), ("田字格", 2.0, 1), ("ruled", 2.0, 3), ("ruled", -3.0, 3)],
+    ids=["田字格 1°", "田字格 -1.5°", "田字格 2.8°", "田字格 2°, its frame cut by the corners", "ruled 2°", "ruled -3°"])
+def test_guides_in_a_photo_taken_askew_are_erased(kind, tilt, inset):
+    """Rows and columns turned by up to GUIDE_TILT (3°), as a phone held a little crooked turns them, a frame
+    that the turn pushes out of the image at its corners too (a turned 米字格's diagonals are not searched)."""
     ink = _character()
-    turned = np.minimum(ink, turned_guides(128, 128, kind, tilt))
+    turned = np.minimum(ink, turned_guides(128, 128, kind, tilt, inset=inset))
     diff = np.abs(preprocess(turned) - preprocess(ink))
     assert diff.mean() < 0.01 and diff.max() < 0.5
 

@@ -172,12 +172,14 @@ def test_js_preprocess_matches_python(node, tmp_path):
     ruled[20::60] = np.minimum(ruled[20::60], 170)
     images.append(ruled)
     assert erase_guides_found(ruled)
-    # the same guides in a photo taken askew (preprocess._tilted): a 田字格 turned 1.5°, ruled lines turned −2.5°
+    # the same guides in a photo taken askew (preprocess._tilted): a 田字格 turned 1.5° and one turned −2° (its
+    # frame, 1 px from the edge, leaves the image at the corners), ruled lines turned −2.5°
     # on a tall page, and columns of a 米字格 turned 1° on a page one pixel off square
-    for size, kind, tilt in ((128, "田字格", 1.5), ((160, 128), "ruled", -2.5), ((129, 128), "米字格", 1.0)):
+    for size, kind, tilt, inset in ((128, "田字格", 1.5, 3), (128, "田字格", -2.0, 1), ((160, 128), "ruled", -2.5, 3),
+                                    ((129, 128), "米字格", 1.0, 3)):
         h, w = (size, size) if isinstance(size, int) else size
         ink = render_strokes([rng.random((5, 2)) * 100 for _ in range(4)], size=max(h, w), pen_width=0.04)[:h, :w]
-        images.append(np.minimum(ink, turned_guides(h, w, kind, tilt)))
+        images.append(np.minimum(ink, turned_guides(h, w, kind, tilt, inset=inset)))
         assert erase_guides_found(images[-1], turned=True)  # the case covers the turned guides
     cases = tmp_path / "cases.json"
     cases.write_text(json.dumps([{"w": im.shape[1], "h": im.shape[0],

@@ -462,7 +462,7 @@ def erase_guides(dark: np.ndarray, contrast: float) -> np.ndarray:
     for transposed in (False, True):  # rows (columns) turned, as in a photo taken askew
         strips = _tilted(light.T if transposed else light, width, transposed)
         if strips is not None:
-            found += _guides_along(dark, strips, lo, contrast, width + 1, True)  # + 1: its rounding, as diagonals
+            found += _guides_along(dark, strips, lo, contrast, width + 1, True, turned=True)  # + 1: rounding
     if rows or cols:
         index = np.arange(h * w).reshape(h, w)
         found += [(index[max(0, i - 1):j + 2].ravel(), cut) for i, j, cut in rows]
@@ -480,17 +480,18 @@ def erase_guides(dark: np.ndarray, contrast: float) -> np.ndarray:
 
 
 def _guides_along(dark: np.ndarray, strips: np.ndarray, lo: float, contrast: float, width: int,
-                  edge_is_paper: bool) -> list[tuple[np.ndarray, float]]:
+                  edge_is_paper: bool, turned: bool = False) -> list[tuple[np.ndarray, float]]:
     """The guides among lines of pixels given by flat indices (``strips``: line × position, −1 outside the image,
     read as paper): (the flat indices of each and of a line either side, the darkness up to which they are
-    erased)."""
+    erased). ``turned``: the strips are a turned guide's sheared rows (``_lines_in``'s ``inside``)."""
     lines = dark.ravel()[strips]
     lines[strips < 0] = 0.0
     on = lines >= lo
     faint = on & (lines <= GUIDE_TONE * contrast)
     counts = faint.view(np.uint8).sum(axis=1, dtype=np.int32)
     found = []
-    for i, j, cut in _lines_in(lines, on, faint, counts, contrast, width, edge_is_paper):
+    inside = np.count_nonzero(strips >= 0, axis=1) if turned else None
+    for i, j, cut in _lines_in(lines, on, faint, counts, contrast, width, edge_is_paper, inside):
         pixels = strips[max(0, i - 1):j + 2].ravel()
         found.append((pixels[pixels >= 0], cut))
     return found
@@ -547,19 +548,20 @@ def _diagonals(h: int, w: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _lines_in(lines: np.ndarray, ink: np.ndarray, light: np.ndarray, count: np.ndarray, contrast: float,
-              width: int, edge_is_paper: bool) -> list[tuple[int, int, float]]:
+              width: int, edge_is_paper: bool, inside: np.ndarray | None = None) -> list[tuple[int, int, float]]:
     """The guides among ``lines`` (a 2-D array of darkness, line i beside line i + 1; ``ink`` where it is not
     paper, ``light`` where it is ink of a guide's tone, ``count`` of that per line): (i, j, cut) for lines i..j
     lightly inked end to end, at most ``width`` thick, with paper beside them along ``GUIDE_OPEN`` of their length
     at a guide's tone, and the darkness up to which their pixels are erased. ``edge_is_paper``: paper lies beyond
-    the first and the last line (else: unknown)."""
+    the first and the last line (else: unknown). ``inside``: the lines are sheared rows of a turned guide, with
+    this many positions each inside the image; a line spans those (a turned frame leaves the image at a corner)."""
     n = lines.shape[1]
     dense = np.flatnonzero(count >= GUIDE_DENSITY * n)
     if dense.size == 0:
         return []
     first = light[dense].argmax(axis=1)
     last = n - 1 - light[dense, ::-1].argmax(axis=1)
-    spanning = dense[last - first + 1 >= GUIDE_SPAN * n]
+    spanning = dense[last - first + 1 >= GUIDE_SPAN * (n if inside is None else inside[dense])]
     found = []
     for run in np.split(spanning, np.flatnonzero(np.diff(spanning) > 1) + 1) if spanning.size else ():
         i, j = int(run[0]), int(run[-1])

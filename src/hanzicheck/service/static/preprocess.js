@@ -367,7 +367,9 @@ export function eraseGuides(dark, w, h, contrast) {
   ];
   for (const transposed of [false, true]) {
     const turned = tilted(dark, w, h, lo, light, width, transposed);
-    if (turned) found.push(...guidesIn(dark, turned.nLines, turned.n, turned.at, lo, light, contrast, width + 1, true));
+    if (turned) {
+      found.push(...guidesIn(dark, turned.nLines, turned.n, turned.at, lo, light, contrast, width + 1, true, true));
+    }
   }
   if (found.length === 0) return;
   if (Math.abs(h - w) <= 2 && h >= 16) {
@@ -452,20 +454,23 @@ function diagonals(h, w, width) {
 
 // The guides among nLines lines of n pixels, pixel x of line i at index at(i, x) (−1: outside the image, paper),
 // line i beside line i + 1: [pixels of the guide and of a line each side, the darkness up to which they are
-// erased] (_lines_in). `light`: the darkest a guide's ink is.
-function guidesIn(dark, nLines, n, at, lo, light, contrast, width, edgeIsPaper) {
+// erased] (_lines_in). `light`: the darkest a guide's ink is. `turned`: the lines are a turned guide's sheared
+// rows (_lines_in's `inside`): a line spans the positions inside the image.
+function guidesIn(dark, nLines, n, at, lo, light, contrast, width, edgeIsPaper, turned = false) {
   const value = (p) => (p >= 0 ? dark[p] : 0);
   const spanning = new Uint8Array(nLines);
   for (let i = 0; i < nLines; i++) {
-    let count = 0, first = -1, last = -1;
+    let count = 0, first = -1, last = -1, inside = 0;
     for (let x = 0; x < n; x++) {
-      const v = value(at(i, x));
+      const p = at(i, x);
+      if (p >= 0) inside++;
+      const v = value(p);
       if (v < lo || v > light) continue;
       count++;
       if (first < 0) first = x;
       last = x;
     }
-    spanning[i] = count >= GUIDE_DENSITY * n && last - first + 1 >= GUIDE_SPAN * n ? 1 : 0;
+    spanning[i] = count >= GUIDE_DENSITY * n && last - first + 1 >= GUIDE_SPAN * (turned ? inside : n) ? 1 : 0;
   }
   const found = [];
   for (let i = 0; i < nLines; i++) {
