@@ -515,9 +515,10 @@ def _tilted(light: np.ndarray, width: int, transposed: bool) -> np.ndarray | Non
     span = h + reach + 2  # lines per slope: shifts reach at most round(reach / 2) either way
     k = ys[None, :] - _shear(drifts[:, None], 3 * xs[None, :], n) + (reach // 2 + 1)
     counts = np.bincount((k + span * np.arange(len(drifts))[:, None]).ravel(), minlength=span * len(drifts))
-    best = int(counts.reshape(len(drifts), span).max(axis=1).argmax())
+    fullest = counts.reshape(len(drifts), span).max(axis=1)  # the fullest line at each slope
+    best = int(fullest.argmax())
     d = int(drifts[best])
-    if d == 0 or counts.reshape(len(drifts), span)[best].max() < GUIDE_DENSITY * len(range(0, n, 3)):
+    if d == 0 or fullest[best] < GUIDE_DENSITY * len(range(0, n, 3)):
         return None
     end = int(_shear(d, n - 1, n))
     lines = np.arange(-max(end, 0), h - min(end, 0))[:, None]
