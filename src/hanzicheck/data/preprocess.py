@@ -447,8 +447,8 @@ def _fit_plane(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> tuple[float, floa
 def erase_guides(dark: np.ndarray, contrast: float) -> np.ndarray:
     """Darkness (0 = paper, ``contrast`` = the darkest ink; float32 holding whole numbers) → the same with guide
     lines set to paper (see ``GUIDE_DENSITY``); ``dark`` itself (the same object) when there is none. Rows and
-    columns are read on the unerased image, and so are the two diagonals of a square image where a row or a column
-    was a guide (a 米字格's diagonals come with its cross)."""
+    columns, straight and turned (``GUIDE_TILT``), are read on the unerased image, and so are the two diagonals of
+    a square image where a row or a column was a guide (a 米字格's diagonals come with its cross)."""
     lo = math.floor(NOISE_FLOOR * contrast) + 1  # darker than the noise floor: ink (or a guide)
     h, w = dark.shape
     width = max(3, math.floor(GUIDE_WIDTH * min(h, w) + 0.5))
